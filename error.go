@@ -8,14 +8,14 @@ import (
 // Application error codes. They are few on purpose: each maps to one way a
 // caller (a command, a page, the API) must react.
 const (
-	ECONFLICT     = "conflict"      // the action conflicts with what exists
-	EINTERNAL     = "internal"      // a fault inside Paradero
-	EINVALID      = "invalid"       // the input is malformed or not allowed
-	ENOTFOUND     = "not_found"     // no such thing, or not visible to the actor
-	EUNAUTHORIZED = "unauthorized"  // the actor is not known
-	EFORBIDDEN    = "forbidden"     // the actor may not do this
-	ETAMPERED     = "tampered"      // stored evidence does not match the ledger
-	EUNAVAILABLE  = "unavailable"   // a resource (disk, database) refused the work
+	ECONFLICT     = "conflict"     // the action conflicts with what exists
+	EINTERNAL     = "internal"     // a fault inside Paradero
+	EINVALID      = "invalid"      // the input is malformed or not allowed
+	ENOTFOUND     = "not_found"    // no such thing, or not visible to the actor
+	EUNAUTHORIZED = "unauthorized" // the actor is not known
+	EFORBIDDEN    = "forbidden"    // the actor may not do this
+	ETAMPERED     = "tampered"     // stored evidence does not match the ledger
+	EUNAVAILABLE  = "unavailable"  // a resource (disk, database) refused the work
 )
 
 // Error is Paradero's application error. Message is shown to users; Err, the

@@ -253,4 +253,3 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
-
