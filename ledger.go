@@ -253,3 +253,8 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Timestamp returns t as stores keep it: UTC, truncated to the microsecond,
+// the finest precision both SQLite and PostgreSQL hold. Leaves encode times,
+// so a store must apply this before computing a leaf.
+func Timestamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
