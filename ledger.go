@@ -258,3 +258,24 @@ type Store interface {
 // the finest precision both SQLite and PostgreSQL hold. Leaves encode times,
 // so a store must apply this before computing a leaf.
 func Timestamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// TreeHash returns the root hash of the tree of Size leaves, from the right
+// edge the appender holds (reading through Read what it lacks).
+func (a *LedgerAppender) TreeHash() (Hash, error) {
+	h, err := tlog.TreeHash(a.size, tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			h, ok := a.edge[x]
+			if !ok {
+				got, err := a.read([]int64{x})
+				if err != nil {
+					return nil, err
+				}
+				h = tlog.Hash(got[0])
+			}
+			out[i] = h
+		}
+		return out, nil
+	}))
+	return Hash(h), err
+}
