@@ -187,3 +187,11 @@ func isUniqueViolation(err error) bool {
 }
 
 var errRolledBack = errors.New("sqlite: import already finished")
+
+// ExecUnsafe runs one statement directly on the database, bypassing every
+// rule of the store. It exists for tests that tamper with the database the
+// way an attacker with disk access could; nothing else may call it.
+func (s *DB) ExecUnsafe(ctx context.Context, query string) error {
+	_, err := s.db.ExecContext(ctx, query)
+	return err
+}
