@@ -522,4 +522,3 @@ func mustVerify(t *testing.T, s paradero.Store, logs ...*ledger.Log) {
 		t.Fatalf("verify found problems in an untouched store: %v", rep.Problems)
 	}
 }
-

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-
 )
 
 // command is one subcommand.
