@@ -1,7 +1,6 @@
 package paradero
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -20,15 +19,28 @@ func (d PartialDate) IsZero() bool { return d.Year == 0 }
 // String returns the ISO 8601 form at the date's precision: "", "1998",
 // "1998-07" or "1998-07-04".
 func (d PartialDate) String() string {
-	switch {
-	case d.Year == 0:
+	if d.Year == 0 {
 		return ""
-	case d.Month == 0:
-		return fmt.Sprintf("%04d", d.Year)
-	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	// By hand rather than through fmt: dates are formatted for every
+	// imported row.
+	b := make([]byte, 0, 10)
+	b = appendPadded(b, d.Year, 4)
+	if d.Month != 0 {
+		b = appendPadded(append(b, '-'), d.Month, 2)
+		if d.Day != 0 {
+			b = appendPadded(append(b, '-'), d.Day, 2)
+		}
+	}
+	return string(b)
+}
+
+func appendPadded(b []byte, v, width int) []byte {
+	s := strconv.Itoa(v)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
 }
 
 // Valid reports whether d is the zero value or a real calendar date at its

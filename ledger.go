@@ -3,6 +3,7 @@ package paradero
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -77,20 +78,55 @@ func leafTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // SourceLeaf returns the ledger leaf of s.
 func SourceLeaf(s *Source) []byte {
-	return fmt.Appendf(nil, "%s\nkind source\nid %d\ntime %s\ncommit %s\n",
-		LeafVersion, s.ID, leafTime(s.ImportedAt), s.Commitment)
+	b := leafHead("source", s.ID)
+	b = appendLeafTime(b, s.ImportedAt)
+	return appendLeafCommit(b, s.Commitment)
 }
 
 // RecordLeaf returns the ledger leaf of r.
 func RecordLeaf(r *Record) []byte {
-	return fmt.Appendf(nil, "%s\nkind record\nid %d\nsource %d\nrow %d\ntime %s\ncommit %s\n",
-		LeafVersion, r.ID, r.SourceID, r.Row, leafTime(r.CreatedAt), r.Commitment)
+	b := leafHead("record", r.ID)
+	b = appendLeafInt(b, "source ", r.SourceID)
+	b = appendLeafInt(b, "row ", int64(r.Row))
+	b = appendLeafTime(b, r.CreatedAt)
+	return appendLeafCommit(b, r.Commitment)
 }
 
 // RedactionLeaf returns the ledger leaf of x.
 func RedactionLeaf(x *Redaction) []byte {
-	return fmt.Appendf(nil, "%s\nkind redaction\nid %d\nrecord %d\ntime %s\ncommit %s\n",
-		LeafVersion, x.ID, x.RecordID, leafTime(x.CreatedAt), x.Commitment)
+	b := leafHead("redaction", x.ID)
+	b = appendLeafInt(b, "record ", x.RecordID)
+	b = appendLeafTime(b, x.CreatedAt)
+	return appendLeafCommit(b, x.Commitment)
+}
+
+// The leaf writers below append by hand rather than through fmt: a leaf is
+// built for every imported row, and fmt was a tenth of an import's time.
+
+func leafHead(kind string, id int64) []byte {
+	b := make([]byte, 0, 192)
+	b = append(b, LeafVersion+"\nkind "...)
+	b = append(b, kind...)
+	b = append(b, '\n')
+	return appendLeafInt(b, "id ", id)
+}
+
+func appendLeafInt(b []byte, key string, v int64) []byte {
+	b = append(b, key...)
+	b = strconv.AppendInt(b, v, 10)
+	return append(b, '\n')
+}
+
+func appendLeafTime(b []byte, t time.Time) []byte {
+	b = append(b, "time "...)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '\n')
+}
+
+func appendLeafCommit(b []byte, h Hash) []byte {
+	b = append(b, "commit "...)
+	b = hex.AppendEncode(b, h[:])
+	return append(b, '\n')
 }
 
 // RedactionStatement is the text the ledger key signs for a redaction: what

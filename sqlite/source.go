@@ -219,9 +219,7 @@ func (s *DB) BeginImport(ctx context.Context, src *paradero.Source, blob io.Read
 		}
 		return nil, fmt.Errorf("%s: insert source: %w", op, err)
 	}
-	if im.insRecord, err = tx.PrepareContext(ctx, insertRecordSQL); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
+	im.batch.tx = tx
 	ok = true
 	return im, nil
 }
@@ -260,7 +258,7 @@ type importer struct {
 	now        time.Time
 	tmp        string // the file, until Commit moves it into place
 	app        *paradero.LedgerAppender
-	insRecord  *sql.Stmt
+	batch      batchWriter
 	nextRecord int64
 	saltBuf    []byte
 	done       bool
@@ -315,15 +313,24 @@ func (im *importer) AddRecord(ctx context.Context, r *paradero.Record) error {
 	r.CreatedAt = im.now
 	r.Commitment = paradero.Commit(salt, r.Content())
 	r.Redaction = nil
-	if r.LedgerIndex, err = im.appendEntry(ctx, paradero.EntryRecord, r.ID, paradero.RecordLeaf(r)); err != nil {
+	idx, hashes, err := im.app.Append(paradero.RecordLeaf(withIndex(r, im.app.Size())))
+	if err != nil {
 		return err
 	}
-	if _, err := im.insRecord.ExecContext(ctx, recordArgs(r)...); err != nil {
-		return fmt.Errorf("sqlite: insert record (row %d): %w", r.Row, err)
+	r.LedgerIndex = idx
+	if err := im.batch.add(ctx, r, hashes); err != nil {
+		return err
 	}
 	im.nextRecord++
 	im.src.Records++
 	return nil
+}
+
+// withIndex sets r.LedgerIndex to the index its entry is about to get; the
+// leaf does not include it, but the row does.
+func withIndex(r *paradero.Record, idx int64) *paradero.Record {
+	r.LedgerIndex = idx
+	return r
 }
 
 // Commit moves the file into place, then commits the transaction.
@@ -332,6 +339,9 @@ func (im *importer) Commit(ctx context.Context) (*paradero.Source, error) {
 		return nil, errRolledBack
 	}
 	const op = "sqlite.Import.Commit"
+	if err := im.batch.flush(ctx); err != nil {
+		return nil, err
+	}
 	if _, err := im.tx.ExecContext(ctx, `UPDATE sources SET records = ? WHERE id = ?`, im.src.Records, im.src.ID); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -348,7 +358,7 @@ func (im *importer) Commit(ctx context.Context) (*paradero.Source, error) {
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
 	}
-	im.insRecord.Close()
+	im.batch.close()
 	if err := im.tx.Commit(); err != nil {
 		if !existed {
 			os.Remove(final)
@@ -366,9 +376,7 @@ func (im *importer) Rollback() error {
 		return nil
 	}
 	im.done = true
-	if im.insRecord != nil {
-		im.insRecord.Close()
-	}
+	im.batch.close()
 	var err error
 	if im.tx != nil {
 		err = im.tx.Rollback()

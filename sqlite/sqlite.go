@@ -75,6 +75,7 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		"busy_timeout(30000)",
 		"foreign_keys(ON)",
 		"secure_delete(ON)",
+		"cache_size(-65536)", // 64 MiB: a large import's pages stay in memory until commit
 	} {
 		q.Add("_pragma", p)
 	}
