@@ -23,9 +23,6 @@ var recordContentColumns = func() string {
 
 var recordColumns = "id, source_id, row_no, " + recordContentColumns + ", salt, commitment, created_at, ledger_idx"
 
-var insertRecordSQL = "INSERT INTO records (" + recordColumns + ") VALUES (" +
-	strings.TrimSuffix(strings.Repeat("?,", 3+len(paradero.RecordFields)+1+4), ",") + ")"
-
 func recordArgs(r *paradero.Record) []any {
 	args := make([]any, 0, 3+len(paradero.RecordFields)+5)
 	args = append(args, r.ID, r.SourceID, r.Row)

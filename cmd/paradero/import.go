@@ -115,6 +115,11 @@ func importFile(ctx context.Context, g *globals, path string, src *paradero.Sour
 	if path == "-" {
 		name = "stdin"
 	}
+	return importReader(ctx, g, name, f, size, src, opts)
+}
+
+// importReader imports the size bytes of f, a file named name.
+func importReader(ctx context.Context, g *globals, name string, f io.ReaderAt, size int64, src *paradero.Source, opts ingest.Options) (*importResult, error) {
 	opts.Filename = name
 	if src.Title == "" {
 		src.Title = name
@@ -124,7 +129,7 @@ func importFile(ctx context.Context, g *globals, path string, src *paradero.Sour
 	// Hash first: a file seen before changes nothing and is not parsed.
 	h := sha256.New()
 	if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	src.SHA256 = paradero.Hash(h.Sum(nil))
 	if prev, err := g.store.FindSourceBySHA256(ctx, src.SHA256); err == nil {
