@@ -234,12 +234,15 @@ type Checkpoint struct {
 
 // LedgerItem is one ledger entry as stored, with the subject it covers as
 // the store holds it now (nil where the subject's row is gone), for
-// verification.
+// verification. A record comes without its content fields: Content holds
+// its stored canonical encoding instead, the bytes its commitment covers,
+// so verification hashes what is stored rather than a re-encoding of it.
 type LedgerItem struct {
 	Entry
 	Hashes    []byte // the stored tree hashes (see StoredHashLocation)
 	Source    *Source
 	Record    *Record
+	Content   []byte // the record's stored content; nil once redacted
 	Redaction *Redaction
 }
 

@@ -172,7 +172,7 @@ func (r *Record) Validate() error {
 		}
 	}
 	if !r.HasIdentity() {
-		return Errorf(EINVALID, "no name, birth date or document number")
+		return Errorf(EINVALID, "no name or document number")
 	}
 	return nil
 }
@@ -223,6 +223,10 @@ func writeContentLine(b *strings.Builder, key, value string) {
 }
 
 func escapeContent(b *strings.Builder, s string) {
+	if !strings.ContainsAny(s, "\\\t\r\n") {
+		b.WriteString(s)
+		return
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\':
@@ -237,6 +241,77 @@ func escapeContent(b *strings.Builder, s string) {
 			b.WriteByte(c)
 		}
 	}
+}
+
+// SetContent sets r's content fields from their canonical encoding, the
+// inverse of Content. It replaces every content field. EINVALID if the bytes
+// are not a canonical encoding.
+func (r *Record) SetContent(b []byte) error {
+	var zero Record
+	for _, f := range RecordFields {
+		f.Set(r, f.Get(&zero))
+	}
+	r.Extra = nil
+	s := string(b)
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		return Errorf(EINVALID, "record content does not end in a line feed")
+	}
+	for line := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
+		if s == "" {
+			break
+		}
+		k, v, ok := strings.Cut(line, "\t")
+		if !ok {
+			return Errorf(EINVALID, "record content line %q has no tab", line)
+		}
+		key, err1 := unescapeContent(k)
+		val, err2 := unescapeContent(v)
+		if err1 != nil || err2 != nil {
+			return Errorf(EINVALID, "record content line %q has a bad escape", line)
+		}
+		if name, ok := strings.CutPrefix(key, "x:"); ok {
+			r.Extra = append(r.Extra, Field{Name: name, Value: val})
+			continue
+		}
+		f, ok := LookupRecordField(key)
+		if !ok {
+			return Errorf(EINVALID, "record content has an unknown field %q", key)
+		}
+		if err := f.Set(r, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func unescapeContent(s string) (string, error) {
+	if !strings.Contains(s, `\`) {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		if i == len(s) {
+			return "", Errorf(EINVALID, "dangling backslash")
+		}
+		switch s[i] {
+		case '\\':
+			b.WriteByte('\\')
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'n':
+			b.WriteByte('\n')
+		default:
+			return "", Errorf(EINVALID, "unknown escape")
+		}
+	}
+	return b.String(), nil
 }
 
 // Redaction removes a record's content for good, to protect someone. The

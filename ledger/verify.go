@@ -109,10 +109,26 @@ func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 	slices.SortStableFunc(v.cps, func(a, b *ParsedCheckpoint) int { return int(a.Size - b.Size) })
 
 	v.checkTreeAt() // size-0 checkpoints
+	// The store reads while another goroutine checks: on a small machine
+	// each gets a core. Entries are checked one at a time, in order.
+	items := make(chan *paradero.LedgerItem, 4096)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for it := range items {
+			v.entry(it, opts)
+		}
+	}()
 	err = l.store.ScanLedger(ctx, func(it *paradero.LedgerItem) error {
-		v.entry(it, opts)
-		return ctx.Err()
+		select {
+		case items <- it:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	})
+	close(items)
+	<-checked
 	if err != nil {
 		if paradero.ErrorCode(err) == paradero.ETAMPERED {
 			v.problem(v.rep.Entries, "%s", paradero.ErrorMessage(err))
@@ -217,11 +233,11 @@ func (v *verifier) recomputeLeaf(it *paradero.LedgerItem, opts VerifyOptions) []
 			v.problem(it.Index, "record %d says it is entry %d", r.ID, r.LedgerIndex)
 		}
 		if r.Salt == nil {
-			if len(r.Content()) > 0 {
+			if len(it.Content) > 0 {
 				v.problem(it.Index, "record %d (source %d, row %d) has content but no salt", r.ID, r.SourceID, r.Row)
 			}
 			v.redacted[r.ID] = r.Commitment
-		} else if paradero.Commit(r.Salt, r.Content()) != r.Commitment {
+		} else if paradero.Commit(r.Salt, it.Content) != r.Commitment {
 			v.problem(it.Index, "record %d (source %d, row %d): its content does not match its commitment: a field was changed", r.ID, r.SourceID, r.Row)
 		}
 		return paradero.RecordLeaf(r)

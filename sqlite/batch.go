@@ -11,17 +11,27 @@ import (
 
 // batchSize is how many records one INSERT writes. SQLite's statement
 // overhead dominates single-row inserts through database/sql; a batch
-// amortises it (this one has 200 × 30 parameters, under SQLite's 32 766).
-const batchSize = 200
+// amortises it (500 × 8 parameters, well under SQLite's 32 766).
+const batchSize = 500
 
-// batchWriter writes records and their ledger entries in multi-row
-// INSERTs within the import's transaction.
+// batchWriter writes records and their ledger entries in multi-row INSERTs
+// within the import's transaction. Full batches are written by a goroutine
+// of its own while the importer prepares the next ones: an import then uses
+// both of a small machine's cores, one for parsing and hashing, one for
+// SQLite. The first error stops it and is returned by every later call.
 type batchWriter struct {
-	tx       *sql.Tx
-	rows     []any // record arguments, batched
-	entries  []any // ledger entry arguments, batched
+	tx      *sql.Tx
+	cur     *batch
+	queue   chan *batch
+	done    chan error // the writer goroutine's first error, once it has stopped
+	started bool
+	err     error
+}
+
+type batch struct {
+	rows     []any // record arguments
+	entries  []any // ledger entry arguments
 	n        int
-	full     [2]*sql.Stmt // prepared statements for a full batch
 	firstRow int
 }
 
@@ -30,62 +40,130 @@ func valuesList(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }
 
-var (
-	recordColumnCount = 3 + len(paradero.RecordFields) + 1 + 4
+const (
+	recordColumnCount = 8
 	insertRecordsHead = "INSERT INTO records (" + recordColumns + ") VALUES "
 	insertEntriesHead = "INSERT INTO ledger_entries (idx, kind, subject, leaf, hashes) VALUES "
 )
 
-func (b *batchWriter) add(ctx context.Context, r *paradero.Record, hashes []byte) error {
-	if b.n == 0 {
-		b.firstRow = r.Row
-	}
-	b.rows = append(b.rows, recordArgs(r)...)
-	b.entries = append(b.entries, r.LedgerIndex, string(paradero.EntryRecord), r.ID, paradero.RecordLeaf(r), hashes)
-	b.n++
-	if b.n == batchSize {
-		return b.flush(ctx)
-	}
-	return nil
+func newBatch() *batch {
+	return &batch{rows: make([]any, 0, batchSize*recordColumnCount), entries: make([]any, 0, batchSize*5)}
 }
 
-// flush writes what is batched. The statements run without the caller's
-// cancellation (the driver would start a goroutine per statement to watch
-// it); the import checks ctx between rows instead.
-func (b *batchWriter) flush(ctx context.Context) error {
-	if b.n == 0 {
+// add queues a record with its canonical content, its leaf and its tree
+// hashes.
+func (b *batchWriter) add(ctx context.Context, r *paradero.Record, content, leaf, hashes []byte) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.cur == nil {
+		b.cur = newBatch()
+		b.cur.firstRow = r.Row
+	}
+	c := b.cur
+	c.rows = append(c.rows, r.ID, r.SourceID, r.Row, string(content), r.Salt, r.Commitment[:], r.CreatedAt.UnixMicro(), r.LedgerIndex)
+	c.entries = append(c.entries, r.LedgerIndex, string(paradero.EntryRecord), r.ID, leaf, hashes)
+	c.n++
+	if c.n < batchSize {
 		return nil
 	}
+	b.cur = nil
+	if !b.started {
+		b.start(ctx)
+	}
+	select {
+	case b.queue <- c:
+		return nil
+	case err := <-b.done:
+		b.err = err
+		return err
+	}
+}
+
+func (b *batchWriter) start(ctx context.Context) {
+	b.started = true
+	b.queue = make(chan *batch, 2)
+	b.done = make(chan error, 1)
+	go func() {
+		var full [2]*sql.Stmt
+		defer func() {
+			for _, s := range full {
+				if s != nil {
+					s.Close()
+				}
+			}
+		}()
+		for c := range b.queue {
+			if err := writeBatch(ctx, b.tx, c, &full); err != nil {
+				b.done <- err
+				for range b.queue { // drain, so add and flush never block
+				}
+				return
+			}
+		}
+		b.done <- nil
+	}()
+}
+
+// writeBatch runs the INSERTs of one batch. The statements run without the
+// caller's cancellation (the driver would start a goroutine per statement
+// to watch it); the import checks ctx between rows instead.
+func writeBatch(ctx context.Context, tx *sql.Tx, c *batch, full *[2]*sql.Stmt) error {
 	ctx = context.WithoutCancel(ctx)
 	var err error
-	if b.n == batchSize {
-		if b.full[0] == nil {
-			if b.full[0], err = b.tx.PrepareContext(ctx, insertRecordsHead+valuesList(batchSize, recordColumnCount)); err != nil {
+	if c.n == batchSize {
+		if full[0] == nil {
+			if full[0], err = tx.PrepareContext(ctx, insertRecordsHead+valuesList(batchSize, recordColumnCount)); err != nil {
 				return fmt.Errorf("sqlite: prepare record batch: %w", err)
 			}
-			if b.full[1], err = b.tx.PrepareContext(ctx, insertEntriesHead+valuesList(batchSize, 5)); err != nil {
+			if full[1], err = tx.PrepareContext(ctx, insertEntriesHead+valuesList(batchSize, 5)); err != nil {
 				return fmt.Errorf("sqlite: prepare entry batch: %w", err)
 			}
 		}
-		if _, err = b.full[0].ExecContext(ctx, b.rows...); err == nil {
-			_, err = b.full[1].ExecContext(ctx, b.entries...)
+		if _, err = full[0].ExecContext(ctx, c.rows...); err == nil {
+			_, err = full[1].ExecContext(ctx, c.entries...)
 		}
 	} else {
-		if _, err = b.tx.ExecContext(ctx, insertRecordsHead+valuesList(b.n, recordColumnCount), b.rows...); err == nil {
-			_, err = b.tx.ExecContext(ctx, insertEntriesHead+valuesList(b.n, 5), b.entries...)
+		if _, err = tx.ExecContext(ctx, insertRecordsHead+valuesList(c.n, recordColumnCount), c.rows...); err == nil {
+			_, err = tx.ExecContext(ctx, insertEntriesHead+valuesList(c.n, 5), c.entries...)
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: insert records (rows from %d): %w", b.firstRow, err)
+		return fmt.Errorf("sqlite: insert records (rows from line %d): %w", c.firstRow, err)
 	}
-	b.rows, b.entries, b.n = b.rows[:0], b.entries[:0], 0
 	return nil
 }
 
-func (b *batchWriter) close() {
-	for _, s := range b.full {
-		if s != nil {
-			s.Close()
+// flush writes everything queued and waits for the writer to finish.
+func (b *batchWriter) flush(ctx context.Context) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.started {
+		close(b.queue)
+		b.started = false
+		if err := <-b.done; err != nil {
+			b.err = err
+			return err
 		}
+	}
+	if b.cur != nil {
+		c := b.cur
+		b.cur = nil
+		var none [2]*sql.Stmt
+		if err := writeBatch(ctx, b.tx, c, &none); err != nil {
+			b.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// close stops the writer without writing what is queued (on rollback).
+func (b *batchWriter) close() {
+	if b.started {
+		b.started = false
+		close(b.queue)
+		<-b.done
 	}
 }

@@ -75,58 +75,118 @@ func (s *DB) FindEntry(ctx context.Context, index int64) (*paradero.Entry, error
 }
 
 // ScanLedger calls fn for every entry in index order, with its subject as
-// stored now. It reads in one pass: the subjects are joined by primary key.
+// stored now. It reads in one read transaction, so it sees one consistent
+// state, and merges four scans in primary-key order — entries, sources,
+// records, redactions — rather than joining: subjects come in the order of
+// their entries, and a scan reads only the columns of its own table. A
+// subject out of that order (rows reordered behind the store's back) is
+// looked up by id.
 func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT e.idx, e.kind, e.subject, e.leaf, e.hashes,
-		s.id IS NOT NULL, `+prefixed("s.", sourceColumns)+`,
-		r.id IS NOT NULL, `+prefixed("r.", recordColumns)+`,
-		`+prefixed("x.", redactionColumns)+`
-		FROM ledger_entries e
-		LEFT JOIN sources s ON e.kind = 'source' AND s.id = e.subject
-		LEFT JOIN records r ON e.kind = 'record' AND r.id = e.subject
-		LEFT JOIN redactions x ON e.kind = 'redaction' AND x.id = e.subject
-		ORDER BY e.idx`)
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: scan ledger: %w", err)
+	}
+	defer tx.Rollback()
+	ss, rs, xs := newSourceScanner(), newRecordScanner(), newNullRedactionScanner()
+	sources := &cursor{tx: tx, table: "sources", cols: sourceColumns, dest: ss.dest, id: &ss.id}
+	records := &cursor{tx: tx, table: "records", cols: recordColumns, dest: rs.dest, id: &rs.id}
+	redactions := &cursor{tx: tx, table: "redactions", cols: redactionColumns, dest: xs.dest, id: &xs.id}
+	defer sources.close()
+	defer records.close()
+	defer redactions.close()
+
+	rows, err := tx.QueryContext(ctx, `SELECT idx, kind, subject, leaf, hashes FROM ledger_entries ORDER BY idx`)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan ledger: %w", err)
 	}
 	defer rows.Close()
-	var (
-		item           paradero.LedgerItem
-		kind           string
-		hasSrc, hasRec bool
-		ss             = newSourceScanner()
-		rs             = newRecordScanner()
-		xs             = newNullRedactionScanner()
-	)
-	dest := []any{&item.Index, &kind, &item.Subject, &item.Leaf, &item.Hashes, &hasSrc}
-	dest = append(dest, ss.dest...)
-	dest = append(dest, &hasRec)
-	dest = append(dest, rs.dest...)
-	dest = append(dest, xs.dest...)
 	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+		var (
+			it   paradero.LedgerItem
+			kind string
+		)
+		if err := rows.Scan(&it.Index, &kind, &it.Subject, &it.Leaf, &it.Hashes); err != nil {
 			return fmt.Errorf("sqlite: scan ledger: %w", err)
 		}
-		it := paradero.LedgerItem{Entry: item.Entry, Hashes: item.Hashes}
 		it.Kind = paradero.EntryKind(kind)
-		if hasSrc {
-			if it.Source, err = ss.source(); err != nil {
-				return &paradero.Error{Code: paradero.ETAMPERED, Message: fmt.Sprintf("source %d", item.Subject), Err: err}
+		var found bool
+		switch it.Kind {
+		case paradero.EntrySource:
+			if found, err = sources.seek(ctx, it.Subject); found {
+				it.Source, err = ss.source()
+			}
+		case paradero.EntryRecord:
+			if found, err = records.seek(ctx, it.Subject); found {
+				if it.Record, err = rs.meta(); err == nil && rs.content.Valid {
+					it.Content = []byte(rs.content.String)
+				}
+			}
+		case paradero.EntryRedaction:
+			if found, err = redactions.seek(ctx, it.Subject); found {
+				it.Redaction, err = xs.redaction()
 			}
 		}
-		if hasRec {
-			if it.Record, err = rs.record(); err != nil {
-				return err
-			}
-		}
-		if it.Redaction, err = xs.redaction(); err != nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("sqlite: scan ledger entry %d: %w", it.Index, err)
 		}
 		if err := fn(&it); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// cursor walks one table in id order, for ScanLedger.
+type cursor struct {
+	tx          *sql.Tx
+	table, cols string
+	dest        []any
+	id          *sql.NullInt64 // the id column among dest
+	rows        *sql.Rows
+	done        bool
+	has         bool // dest holds a row not yet passed
+}
+
+// seek fills dest with the row of this id and reports whether there is one.
+func (c *cursor) seek(ctx context.Context, id int64) (bool, error) {
+	if c.rows == nil && !c.done {
+		var err error
+		// The table and column names are constants of this package.
+		if c.rows, err = c.tx.QueryContext(ctx, `SELECT `+c.cols+` FROM `+c.table+` ORDER BY id`); err != nil {
+			return false, err
+		}
+	}
+	for !c.done && (!c.has || c.id.Int64 < id) {
+		if !c.rows.Next() {
+			c.done = true
+			c.has = false
+			if err := c.rows.Err(); err != nil {
+				return false, err
+			}
+			break
+		}
+		if err := c.rows.Scan(c.dest...); err != nil {
+			return false, err
+		}
+		c.has = true
+	}
+	if c.has && c.id.Int64 == id {
+		return true, nil
+	}
+	// Out of order, or past the end: look it up directly. The scan's row in
+	// dest is overwritten, so the scan must read its next one afresh.
+	c.has = false
+	err := c.tx.QueryRowContext(ctx, `SELECT `+c.cols+` FROM `+c.table+` WHERE id = ?`, id).Scan(c.dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (c *cursor) close() {
+	if c.rows != nil {
+		c.rows.Close()
+	}
 }
 
 // FindUnledgered returns rows that no ledger entry covers.

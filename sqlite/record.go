@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,97 +10,43 @@ import (
 	"github.com/paradero/paradero"
 )
 
-// recordContentColumns are the columns of a record's content, one per
-// paradero.RecordFields key, then extra.
-var recordContentColumns = func() string {
-	keys := make([]string, 0, len(paradero.RecordFields)+1)
-	for _, f := range paradero.RecordFields {
-		keys = append(keys, f.Key)
-	}
-	return strings.Join(append(keys, "extra"), ", ")
-}()
-
-var recordColumns = "id, source_id, row_no, " + recordContentColumns + ", salt, commitment, created_at, ledger_idx"
-
-func recordArgs(r *paradero.Record) []any {
-	args := make([]any, 0, 3+len(paradero.RecordFields)+5)
-	args = append(args, r.ID, r.SourceID, r.Row)
-	for _, f := range paradero.RecordFields {
-		if v := f.Get(r); v != "" {
-			args = append(args, v)
-		} else {
-			args = append(args, nil)
-		}
-	}
-	args = append(args, encodeExtra(r.Extra), r.Salt, r.Commitment[:], r.CreatedAt.UnixMicro(), r.LedgerIndex)
-	return args
-}
-
-func encodeExtra(x []paradero.Field) any {
-	if len(x) == 0 {
-		return nil
-	}
-	pairs := make([][2]string, len(x))
-	for i, f := range x {
-		pairs[i] = [2]string{f.Name, f.Value}
-	}
-	b, _ := json.Marshal(pairs) // strings only: cannot fail
-	return string(b)
-}
-
-func decodeExtra(s sql.NullString) ([]paradero.Field, error) {
-	if !s.Valid || s.String == "" {
-		return nil, nil
-	}
-	var pairs [][2]string
-	if err := json.Unmarshal([]byte(s.String), &pairs); err != nil {
-		return nil, fmt.Errorf("extra fields: %w", err)
-	}
-	out := make([]paradero.Field, len(pairs))
-	for i, p := range pairs {
-		out[i] = paradero.Field{Name: p[0], Value: p[1]}
-	}
-	return out, nil
-}
+const recordColumns = "id, source_id, row_no, content, salt, commitment, created_at, ledger_idx"
 
 // recordScanner scans the recordColumns of one row. Every column may be
 // NULL, so it also reads the outer side of a LEFT JOIN.
 type recordScanner struct {
 	id, sourceID, row, createdAt, ledgerIdx sql.NullInt64
-	fields                                  []sql.NullString
-	extra                                   sql.NullString
+	content                                 sql.NullString
 	salt, commit                            []byte
 	dest                                    []any
 }
 
 func newRecordScanner() *recordScanner {
-	rs := &recordScanner{fields: make([]sql.NullString, len(paradero.RecordFields))}
-	rs.dest = append(rs.dest, &rs.id, &rs.sourceID, &rs.row)
-	for i := range rs.fields {
-		rs.dest = append(rs.dest, &rs.fields[i])
-	}
-	rs.dest = append(rs.dest, &rs.extra, &rs.salt, &rs.commit, &rs.createdAt, &rs.ledgerIdx)
+	rs := &recordScanner{}
+	rs.dest = []any{&rs.id, &rs.sourceID, &rs.row, &rs.content, &rs.salt, &rs.commit, &rs.createdAt, &rs.ledgerIdx}
 	return rs
 }
 
-// record builds the scanned record. A value that no longer parses (a date
-// changed by hand in the database) is reported as ETAMPERED.
+// record builds the scanned record. Content that no longer parses (changed
+// by hand in the database) is reported as ETAMPERED.
 func (rs *recordScanner) record() (*paradero.Record, error) {
+	r, err := rs.meta()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.SetContent([]byte(rs.content.String)); err != nil {
+		return nil, &paradero.Error{Code: paradero.ETAMPERED, Message: fmt.Sprintf("record %d: its stored content is malformed", r.ID), Err: err}
+	}
+	return r, nil
+}
+
+// meta builds the scanned record without its content fields.
+func (rs *recordScanner) meta() (*paradero.Record, error) {
 	r := paradero.Record{
 		ID: rs.id.Int64, SourceID: rs.sourceID.Int64, Row: int(rs.row.Int64),
 		CreatedAt: fromMicros(rs.createdAt.Int64), LedgerIndex: rs.ledgerIdx.Int64,
 	}
-	for i, f := range paradero.RecordFields {
-		if rs.fields[i].Valid {
-			if err := f.Set(&r, rs.fields[i].String); err != nil {
-				return nil, &paradero.Error{Code: paradero.ETAMPERED, Message: fmt.Sprintf("record %d: %s", r.ID, f.Key), Err: err}
-			}
-		}
-	}
 	var err error
-	if r.Extra, err = decodeExtra(rs.extra); err != nil {
-		return nil, &paradero.Error{Code: paradero.ETAMPERED, Message: fmt.Sprintf("record %d", r.ID), Err: err}
-	}
 	if r.Commitment, err = hashFrom(rs.commit); err != nil {
 		return nil, err
 	}
@@ -266,12 +211,7 @@ func (s *DB) RedactRecord(ctx context.Context, x *paradero.Redaction) error {
 	if x.LedgerIndex, err = appendEntry(ctx, tx, app, paradero.EntryRedaction, x.ID, paradero.RedactionLeaf(x)); err != nil {
 		return err
 	}
-	set := make([]string, 0, len(paradero.RecordFields)+2)
-	for _, f := range paradero.RecordFields {
-		set = append(set, f.Key+" = NULL")
-	}
-	set = append(set, "extra = NULL", "salt = NULL")
-	if _, err := tx.ExecContext(ctx, `UPDATE records SET `+strings.Join(set, ", ")+` WHERE id = ?`, x.RecordID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE records SET content = NULL, salt = NULL WHERE id = ?`, x.RecordID); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO redactions (`+redactionColumns+`) VALUES (?,?,?,?,?,?,?,?,?)`,

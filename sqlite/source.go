@@ -311,26 +311,21 @@ func (im *importer) AddRecord(ctx context.Context, r *paradero.Record) error {
 	r.SourceID = im.src.ID
 	r.Salt = salt
 	r.CreatedAt = im.now
-	r.Commitment = paradero.Commit(salt, r.Content())
+	content := r.Content()
+	r.Commitment = paradero.Commit(salt, content)
 	r.Redaction = nil
-	idx, hashes, err := im.app.Append(paradero.RecordLeaf(withIndex(r, im.app.Size())))
+	leaf := paradero.RecordLeaf(r)
+	idx, hashes, err := im.app.Append(leaf)
 	if err != nil {
 		return err
 	}
 	r.LedgerIndex = idx
-	if err := im.batch.add(ctx, r, hashes); err != nil {
+	if err := im.batch.add(ctx, r, content, leaf, hashes); err != nil {
 		return err
 	}
 	im.nextRecord++
 	im.src.Records++
 	return nil
-}
-
-// withIndex sets r.LedgerIndex to the index its entry is about to get; the
-// leaf does not include it, but the row does.
-func withIndex(r *paradero.Record, idx int64) *paradero.Record {
-	r.LedgerIndex = idx
-	return r
 }
 
 // Commit moves the file into place, then commits the transaction.

@@ -53,13 +53,13 @@ func testTamper(t *testing.T, h Harness) {
 		strike func(t *testing.T, w *tamperWorld) (int64, string)
 	}{
 		{"ChangedRecordField", func(t *testing.T, w *tamperWorld) (int64, string) {
-			r := w.records[2]
-			h.Exec(t, w.s, fmt.Sprintf("UPDATE records SET given_names = 'Jose Luis' WHERE id = %d", r.ID))
+			r := w.records[2] // given names "Yorman"
+			h.Exec(t, w.s, fmt.Sprintf("UPDATE records SET content = replace(content, 'Yorman', 'Jorman') WHERE id = %d", r.ID))
 			return r.LedgerIndex, "a field was changed"
 		}},
 		{"ChangedRecordDate", func(t *testing.T, w *tamperWorld) (int64, string) {
 			r := w.records[7]
-			h.Exec(t, w.s, fmt.Sprintf("UPDATE records SET birth_date = '1999-01-01' WHERE id = %d", r.ID))
+			h.Exec(t, w.s, fmt.Sprintf("UPDATE records SET content = replace(content, '%s', '1999-01-01') WHERE id = %d", r.BirthDate, r.ID))
 			return r.LedgerIndex, "a field was changed"
 		}},
 		{"ChangedSourceTitle", func(t *testing.T, w *tamperWorld) (int64, string) {
@@ -102,8 +102,8 @@ func testTamper(t *testing.T, h Harness) {
 		}},
 		{"RecordInsertedInTheMiddle", func(t *testing.T, w *tamperWorld) (int64, string) {
 			r := w.records[1]
-			h.Exec(t, w.s, fmt.Sprintf(`INSERT INTO records (id, source_id, row_no, full_name, salt, commitment, created_at, ledger_idx)
-				SELECT 1000, source_id, 3, 'Persona Inventada', salt, commitment, created_at, ledger_idx FROM records WHERE id = %d`, r.ID))
+			h.Exec(t, w.s, fmt.Sprintf(`INSERT INTO records (id, source_id, row_no, content, salt, commitment, created_at, ledger_idx)
+				SELECT 1000, source_id, 3, replace(content, 'Ana', 'Persona Inventada'), salt, commitment, created_at, ledger_idx FROM records WHERE id = %d`, r.ID))
 			return -1, "record 1000 is in the database but not in the ledger"
 		}},
 		{"TruncatedLog", func(t *testing.T, w *tamperWorld) (int64, string) {

@@ -160,7 +160,7 @@ func importReader(ctx context.Context, g *globals, name string, f io.ReaderAt, s
 		}
 		if err := im.AddRecord(ctx, r); err != nil {
 			if paradero.ErrorCode(err) == paradero.EINVALID {
-				return nil, &ingest.Error{File: name, Line: r.Row, Column: 1, Reason: paradero.ErrorMessage(err)}
+				return nil, &ingest.Error{File: name, Line: r.Row, Reason: paradero.ErrorMessage(err)}
 			}
 			return nil, err
 		}

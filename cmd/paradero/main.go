@@ -53,6 +53,7 @@ type commandInfo struct {
 func commands() map[string]commandInfo {
 	return map[string]commandInfo{
 		"demo":         {"build a synthetic world, import it, verify it (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
+		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
 		"status":       {"count sources, records, persons and ledger entries", func(g *globals) command { return &statusCommand{g: g} }},
 		"checkpoint":   {"print the ledger's current signed checkpoint", func(g *globals) command { return &checkpointCommand{g: g} }},
@@ -61,7 +62,6 @@ func commands() map[string]commandInfo {
 		"verify-proof": {"check an inclusion proof offline", func(g *globals) command { return &verifyProofCommand{g: g} }},
 		"redact":       {"remove a record's content for good, keeping its proof", func(g *globals) command { return &redactCommand{g: g} }},
 		"synth":        {"generate a synthetic world: people, custody histories and the lists that name them", func(g *globals) command { return &synthCommand{stdout: g.stdout, stderr: g.stderr} }},
-		"link":         {"link records into persons (file mode: link CSV files without a store)", func(g *globals) command { return &linkCommand{stdout: g.stdout, stderr: g.stderr} }},
 	}
 }
 

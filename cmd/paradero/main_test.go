@@ -138,7 +138,7 @@ func TestVerifyNamesTamperedRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE records SET given_names = 'Maria Jose' WHERE id = 2`); err != nil {
+	if _, err := db.Exec(`UPDATE records SET content = replace(content, 'María José', 'Maria Jose') WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

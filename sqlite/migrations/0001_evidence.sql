@@ -18,37 +18,18 @@ CREATE TABLE sources (
 	ledger_idx  INTEGER NOT NULL
 );
 
--- One column per paradero.RecordFields key; NULL once redacted.
+-- content is the record's canonical encoding (paradero.Record.Content):
+-- the very bytes its commitment covers, so verification needs no
+-- re-encoding. NULL, with salt, once redacted.
 CREATE TABLE records (
-	id               INTEGER PRIMARY KEY,
-	source_id        INTEGER NOT NULL REFERENCES sources (id),
-	row_no           INTEGER NOT NULL,
-	full_name        TEXT,
-	given_names      TEXT,
-	surnames         TEXT,
-	first_surname    TEXT,
-	second_surname   TEXT,
-	birth_date       TEXT,
-	age              TEXT,
-	sex              TEXT,
-	nationality      TEXT,
-	country_of_birth TEXT,
-	a_number         TEXT,
-	passport         TEXT,
-	other_documents  TEXT,
-	status           TEXT,
-	facility         TEXT,
-	place            TEXT,
-	custodian        TEXT,
-	event_from       TEXT,
-	event_to         TEXT,
-	flight           TEXT,
-	notes            TEXT,
-	extra            TEXT, -- JSON array of [name, value] pairs, in source order
-	salt             BLOB,
-	commitment       BLOB    NOT NULL,
-	created_at       INTEGER NOT NULL,
-	ledger_idx       INTEGER NOT NULL
+	id         INTEGER PRIMARY KEY,
+	source_id  INTEGER NOT NULL REFERENCES sources (id),
+	row_no     INTEGER NOT NULL,
+	content    TEXT,
+	salt       BLOB,
+	commitment BLOB    NOT NULL,
+	created_at INTEGER NOT NULL,
+	ledger_idx INTEGER NOT NULL
 );
 CREATE INDEX records_source ON records (source_id, id);
 
