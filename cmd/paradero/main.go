@@ -55,6 +55,7 @@ func commands() map[string]commandInfo {
 		"demo":         {"build a synthetic world, import it, verify it (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
 		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
+		"show":         {"show a record as its source wrote it, or a source and its original file", func(g *globals) command { return &showCommand{g: g} }},
 		"status":       {"count sources, records, persons and ledger entries", func(g *globals) command { return &statusCommand{g: g} }},
 		"checkpoint":   {"print the ledger's current signed checkpoint", func(g *globals) command { return &checkpointCommand{g: g} }},
 		"verify":       {"recompute the whole ledger and check every checkpoint", func(g *globals) command { return &verifyCommand{g: g} }},

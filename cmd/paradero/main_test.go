@@ -211,3 +211,25 @@ func TestProofsRollbackAndFork(t *testing.T) {
 		t.Errorf("verify against the other history's checkpoint: exit %d, %q", code, out)
 	}
 }
+
+func TestShow(t *testing.T) {
+	c := newCLI(t)
+	c.ok("import", "--kind", "roster", writeFile(t, "lista.csv", roster))
+	out := c.ok("show", "record:2")
+	for _, want := range []string{"source 1 \"lista.csv\" (roster), line 3", "given_names", "María José", "birth_date", "1992"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show record:2 = %q, want %q in it", out, want)
+		}
+	}
+	c.ok("redact", "2", "--reason", "protege a un testigo")
+	out = c.ok("show", "record:2")
+	if !strings.Contains(out, "REDACTED") || !strings.Contains(out, "protege a un testigo") || strings.Contains(out, "María") {
+		t.Errorf("show of a redacted record = %q, want the date and reason and no content", out)
+	}
+	if got := c.ok("show", "source:1", "--file", "-"); got != roster {
+		t.Errorf("show source:1 --file - = %q, want the file byte for byte", got)
+	}
+	if code, _, _ := c.run("show", "record:99"); code != 1 {
+		t.Errorf("show of a missing record: exit %d, want 1", code)
+	}
+}
