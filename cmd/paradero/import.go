@@ -85,8 +85,8 @@ func (c *importCommand) Run(ctx context.Context, args []string) error {
 			res.File, res.SourceID, res.ImportedAt)
 		return nil
 	}
-	fmt.Fprintf(c.g.stdout, "Imported %s as source %d: %d records (%s, %s).\nSHA-256 %s\nLedger: %d entries; checkpoint signed.\n",
-		res.File, res.SourceID, res.Records, res.Format, res.Encoding, res.SHA256, res.LedgerSize)
+	fmt.Fprintf(c.g.stdout, "Imported %s as source %d: %s (%s, %s).\nSHA-256 %s\nLedger: %d entries; checkpoint signed.\n",
+		res.File, res.SourceID, plural(res.Records, "record", "records"), res.Format, res.Encoding, res.SHA256, res.LedgerSize)
 	return nil
 }
 
@@ -213,4 +213,11 @@ func openImportFile(g *globals, path string) (*os.File, int64, func(), error) {
 		return nil, 0, nil, fmt.Errorf("reading standard input: %w", err)
 	}
 	return f, n, cleanup, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
