@@ -24,7 +24,6 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -76,10 +75,12 @@ func LoadOrCreateKey(dir string) (*Key, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
-		if err := writeFileSync(path, []byte(s+"\n"), 0o600); err != nil {
+		if err := writeFileSync(path, []byte(s+"\n"), 0o600); errors.Is(err, os.ErrExist) {
+			return LoadOrCreateKey(dir) // another process made it first
+		} else if err != nil {
 			return nil, fmt.Errorf("ledger: write signing key: %w", err)
 		}
-		if err := writeFileSync(filepath.Join(dir, VerifierKeyFile), []byte(v+"\n"), 0o644); err != nil {
+		if err := writeFileSync(filepath.Join(dir, VerifierKeyFile), []byte(v+"\n"), 0o644); err != nil && !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("ledger: write public key: %w", err)
 		}
 		skey = []byte(s)
@@ -293,5 +294,3 @@ func checkRedactionSignature(x *paradero.Redaction, record paradero.Hash, v note
 	}
 	return nil
 }
-
-func equalLeaf(a, b []byte) bool { return bytes.Equal(a, b) }
