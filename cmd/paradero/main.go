@@ -62,6 +62,7 @@ func commands() map[string]commandInfo {
 		"prove":        {"write an inclusion proof of one ledger entry", func(g *globals) command { return &proveCommand{g: g} }},
 		"verify-proof": {"check an inclusion proof offline", func(g *globals) command { return &verifyProofCommand{g: g} }},
 		"redact":       {"remove a record's content for good, keeping its proof", func(g *globals) command { return &redactCommand{g: g} }},
+		"link":         {"link records into persons (file mode: link CSV files without a store)", func(g *globals) command { return &linkCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"synth":        {"generate a synthetic world: people, custody histories and the lists that name them", func(g *globals) command { return &synthCommand{stdout: g.stdout, stderr: g.stderr} }},
 	}
 }

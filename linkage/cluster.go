@@ -1,0 +1,217 @@
+package linkage
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/paradero/paradero"
+)
+
+// edge is a scored candidate pair; s is its posterior log-odds (match
+// weight plus prior), so s ≥ 0 means a match probability of at least ½.
+type edge struct {
+	a, b int32
+	s    float64
+}
+
+// maxCross bounds the pairs scored to decide one merge; larger cluster
+// pairs are judged on an even sample of that many pairs.
+const maxCross = 4096
+
+// clusterer groups records into persons. It is greedy average linkage on
+// posterior log-odds (a form of correlation clustering, Bansal, Blum &
+// Chawla 2004): links are taken strongest first, and two clusters are
+// merged only if the mean log-odds over their cross pairs is positive,
+// scoring pairs that blocking never proposed on demand. Pairs with nothing
+// decisive to compare (a locator row with only an A-number against a
+// family report without one; two records that share only a country) carry
+// no evidence and are left out of the mean. One strong
+// but wrong link between two large clusters is outvoted by the many pairs
+// between them that disagree, so clusters do not chain the way connected
+// components do. Must-link decisions join clusters before any
+// score is read; cannot-link decisions veto every merge that would put
+// their records together.
+type clusterer struct {
+	parent  []int32
+	members [][]int32 // members of each root, in index order of joining
+	cannot  map[int32][]int32
+	score   func(a, b int32) (float64, bool)
+}
+
+func newClusterer(n int, score func(a, b int32) (float64, bool)) *clusterer {
+	c := &clusterer{parent: make([]int32, n), members: make([][]int32, n), cannot: make(map[int32][]int32), score: score}
+	for i := range c.parent {
+		c.parent[i] = int32(i)
+		c.members[i] = []int32{int32(i)}
+	}
+	return c
+}
+
+func (c *clusterer) find(x int32) int32 {
+	for c.parent[x] != x {
+		c.parent[x] = c.parent[c.parent[x]]
+		x = c.parent[x]
+	}
+	return x
+}
+
+func (c *clusterer) union(a, b int32) {
+	ra, rb := c.find(a), c.find(b)
+	if ra == rb {
+		return
+	}
+	if len(c.members[ra]) < len(c.members[rb]) || len(c.members[ra]) == len(c.members[rb]) && rb < ra {
+		ra, rb = rb, ra
+	}
+	c.parent[rb] = ra
+	c.members[ra] = append(c.members[ra], c.members[rb]...)
+	c.members[rb] = nil
+}
+
+// conflict reports whether a cannot-link decision separates the clusters
+// of roots ra and rb.
+func (c *clusterer) conflict(ra, rb int32) bool {
+	if len(c.cannot) == 0 {
+		return false
+	}
+	small, other := ra, rb
+	if len(c.members[rb]) < len(c.members[ra]) {
+		small, other = rb, ra
+	}
+	for _, x := range c.members[small] {
+		for _, y := range c.cannot[x] {
+			if c.find(y) == other {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// crossLogOdds returns the mean log-odds of the informative pairs between
+// two clusters.
+func (c *clusterer) crossLogOdds(ra, rb int32) float64 {
+	A, B := c.members[ra], c.members[rb]
+	total := len(A) * len(B)
+	step := 1
+	if total > maxCross {
+		step = (total + maxCross - 1) / maxCross
+	}
+	sum, n := 0.0, 0
+	for i := 0; i < total; i += step {
+		if s, ok := c.score(A[i/len(B)], B[i%len(B)]); ok {
+			sum += s
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// Decision is a reviewer's verdict on a pair of records, by their sources
+// and unique ids.
+type Decision struct {
+	A, B RecordRef
+	Same bool // true: must link; false: cannot link
+}
+
+// RecordRef names a record: its input and unique id.
+type RecordRef struct {
+	Source, ID string
+}
+
+func (r RecordRef) String() string { return r.Source + ":" + r.ID }
+
+// applyDecisions joins must-link pairs and records cannot-link pairs. A
+// cannot-link between records that must-links join is an EINVALID error:
+// the reviewers' decisions contradict each other.
+func (c *clusterer) applyDecisions(index map[RecordRef]int32, ds []Decision) error {
+	look := func(r RecordRef) (int32, error) {
+		i, ok := index[r]
+		if !ok {
+			return 0, paradero.Errorf(paradero.ENOTFOUND, "decision names record %s, which is not in the input", r)
+		}
+		return i, nil
+	}
+	for _, d := range ds {
+		a, err := look(d.A)
+		if err != nil {
+			return err
+		}
+		b, err := look(d.B)
+		if err != nil {
+			return err
+		}
+		if d.Same {
+			c.union(a, b)
+		} else {
+			c.cannot[a] = append(c.cannot[a], b)
+			c.cannot[b] = append(c.cannot[b], a)
+		}
+	}
+	for _, d := range ds {
+		if !d.Same && c.find(index[d.A]) == c.find(index[d.B]) {
+			return paradero.Errorf(paradero.EINVALID, "decisions contradict: %s and %s cannot link, but must-links join them", d.A, d.B)
+		}
+	}
+	return nil
+}
+
+// run merges along the edges with s ≥ 0, strongest first.
+func (c *clusterer) run(edges []edge) {
+	slices.SortFunc(edges, func(x, y edge) int {
+		if r := cmp.Compare(y.s, x.s); r != 0 {
+			return r
+		}
+		if r := cmp.Compare(x.a, y.a); r != 0 {
+			return r
+		}
+		return cmp.Compare(x.b, y.b)
+	})
+	type key struct{ a, b int32 }
+	rejected := make(map[key]int) // roots → combined size when rejected
+	for _, e := range edges {
+		if e.s < 0 {
+			break
+		}
+		ra, rb := c.find(e.a), c.find(e.b)
+		if ra == rb {
+			continue
+		}
+		if ra > rb {
+			ra, rb = rb, ra
+		}
+		size := len(c.members[ra]) + len(c.members[rb])
+		k := key{ra, rb}
+		if rejected[k] == size {
+			continue
+		}
+		if c.conflict(ra, rb) {
+			rejected[k] = size
+			continue
+		}
+		if size > 2 && c.crossLogOdds(ra, rb) <= 0 {
+			rejected[k] = size
+			continue
+		}
+		c.union(ra, rb)
+	}
+}
+
+// labels returns, per record, its cluster id: the smallest record index in
+// its cluster, so that labels do not depend on merge order.
+func (c *clusterer) labels() []int32 {
+	out := make([]int32, len(c.parent))
+	for _, ms := range c.members {
+		if len(ms) == 0 {
+			continue
+		}
+		lo := slices.Min(ms)
+		for _, m := range ms {
+			out[m] = lo
+		}
+	}
+	return out
+}
