@@ -75,7 +75,8 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		"busy_timeout(30000)",
 		"foreign_keys(ON)",
 		"secure_delete(ON)",
-		"cache_size(-65536)", // 64 MiB: a large import's pages stay in memory until commit
+		"cache_size(-65536)",           // 64 MiB: a large import's pages stay in memory until commit
+		"journal_size_limit(67108864)", // the WAL shrinks back to 64 MiB after a large import
 	} {
 		q.Add("_pragma", p)
 	}
@@ -89,7 +90,24 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 		sqldb.Close()
 		return nil, err
 	}
+	s.removeStaleTempBlobs()
 	return s, nil
+}
+
+// staleTempBlob is how old a temporary import file must be before Open
+// removes it: left by an import that was killed, since a live import
+// writes its file within seconds and commits within minutes.
+const staleTempBlob = 24 * time.Hour
+
+func (s *DB) removeStaleTempBlobs() {
+	tmps, _ := filepath.Glob(filepath.Join(s.dir, "blobs", "import-*.tmp"))
+	for _, t := range tmps {
+		if st, err := os.Stat(t); err == nil && s.now().Sub(st.ModTime()) > staleTempBlob {
+			if os.Remove(t) == nil {
+				s.logger.Info("removed a temporary file left by an interrupted import", "file", filepath.Base(t))
+			}
+		}
+	}
 }
 
 // Dir returns the data directory.
