@@ -19,6 +19,7 @@ const (
 	EntrySource    EntryKind = "source"
 	EntryRecord    EntryKind = "record"
 	EntryRedaction EntryKind = "redaction"
+	EntryReview    EntryKind = "review"
 )
 
 // Entry is one leaf of the ledger. Leaf is the canonical encoding the tree
@@ -244,6 +245,7 @@ type LedgerItem struct {
 	Record    *Record
 	Content   []byte // the record's stored content; nil once redacted
 	Redaction *Redaction
+	Review    *Review
 }
 
 // LedgerService is the store's side of the ledger: entries and tree hashes
@@ -259,8 +261,8 @@ type LedgerService interface {
 	// ScanLedger calls fn for every entry in index order, with its subject.
 	// It stops at fn's first error and returns it.
 	ScanLedger(ctx context.Context, fn func(*LedgerItem) error) error
-	// FindUnledgered returns sources, records and redactions that no entry
-	// covers, as "record 17", at most limit of them.
+	// FindUnledgered returns sources, records, redactions and reviews that
+	// no entry covers, as "record 17", at most limit of them.
 	FindUnledgered(ctx context.Context, limit int) ([]string, error)
 	// AddCheckpoint stores a signed checkpoint. ECONFLICT if one of that
 	// size with another hash is stored.

@@ -333,6 +333,7 @@ type Redaction struct {
 // RecordFilter selects records. Zero fields select everything.
 type RecordFilter struct {
 	SourceID int64
+	AfterID  int64 // only records with a greater id: walks all records page by page
 	Offset   int
 	Limit    int // 0 means a default page of 100
 }

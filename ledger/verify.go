@@ -264,6 +264,19 @@ func (v *verifier) recomputeLeaf(it *paradero.LedgerItem, opts VerifyOptions) []
 			}
 		}
 		return paradero.RedactionLeaf(x)
+	case paradero.EntryReview:
+		x := it.Review
+		if x == nil {
+			v.problem(it.Index, "review %d is missing from the database: it was deleted", it.Subject)
+			return nil
+		}
+		if x.LedgerIndex != it.Index {
+			v.problem(it.Index, "review %d says it is entry %d", x.ID, x.LedgerIndex)
+		}
+		if paradero.Commit(x.Salt, paradero.ReviewContent(x.Reason, x.CreatedBy)) != x.Commitment {
+			v.problem(it.Index, "review %d: its reason or author does not match its commitment: it was changed", x.ID)
+		}
+		return paradero.ReviewLeaf(x)
 	}
 	v.problem(it.Index, "unknown entry kind %q", it.Kind)
 	return nil

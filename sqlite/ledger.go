@@ -87,10 +87,12 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 		return fmt.Errorf("sqlite: scan ledger: %w", err)
 	}
 	defer tx.Rollback()
-	ss, rs, xs := newSourceScanner(), newRecordScanner(), newNullRedactionScanner()
+	ss, rs, xs, vs := newSourceScanner(), newRecordScanner(), newNullRedactionScanner(), newReviewScanner()
 	sources := &cursor{tx: tx, table: "sources", cols: sourceColumns, dest: ss.dest, id: &ss.id}
 	records := &cursor{tx: tx, table: "records", cols: recordColumns, dest: rs.dest, id: &rs.id}
 	redactions := &cursor{tx: tx, table: "redactions", cols: redactionColumns, dest: xs.dest, id: &xs.id}
+	reviews := &cursor{tx: tx, table: "reviews", cols: reviewColumns, dest: vs.dest, id: &vs.id}
+	defer reviews.close()
 	defer sources.close()
 	defer records.close()
 	defer redactions.close()
@@ -124,6 +126,10 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 		case paradero.EntryRedaction:
 			if found, err = redactions.seek(ctx, it.Subject); found {
 				it.Redaction, err = xs.redaction()
+			}
+		case paradero.EntryReview:
+			if found, err = reviews.seek(ctx, it.Subject); found {
+				it.Review, err = vs.review()
 			}
 		}
 		if err != nil {
@@ -200,6 +206,9 @@ func (s *DB) FindUnledgered(ctx context.Context, limit int) ([]string, error) {
 		UNION ALL
 		SELECT 'redaction', id FROM redactions t WHERE NOT EXISTS (
 			SELECT 1 FROM ledger_entries e WHERE e.idx = t.ledger_idx AND e.kind = 'redaction' AND e.subject = t.id)
+		UNION ALL
+		SELECT 'review', id FROM reviews t WHERE NOT EXISTS (
+			SELECT 1 FROM ledger_entries e WHERE e.idx = t.ledger_idx AND e.kind = 'review' AND e.subject = t.id)
 		LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find unledgered: %w", err)

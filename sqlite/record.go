@@ -100,14 +100,14 @@ func (s *DB) FindRecordByID(ctx context.Context, id int64) (*paradero.Record, er
 // FindRecords returns a page of records in ID order, and the total.
 func (s *DB) FindRecords(ctx context.Context, f paradero.RecordFilter) ([]*paradero.Record, int, error) {
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE (? = 0 OR source_id = ?)`,
-		f.SourceID, f.SourceID).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE (? = 0 OR source_id = ?) AND id > ?`,
+		f.SourceID, f.SourceID, f.AfterID).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: count records: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("r.", recordColumns)+`, `+prefixed("x.", redactionColumns)+`
 		FROM records r LEFT JOIN redactions x ON x.record_id = r.id
-		WHERE (? = 0 OR r.source_id = ?) ORDER BY r.id LIMIT ? OFFSET ?`,
-		f.SourceID, f.SourceID, pageLimit(f.Limit), max(f.Offset, 0))
+		WHERE (? = 0 OR r.source_id = ?) AND r.id > ? ORDER BY r.id LIMIT ? OFFSET ?`,
+		f.SourceID, f.SourceID, f.AfterID, pageLimit(f.Limit), max(f.Offset, 0))
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: find records: %w", err)
 	}

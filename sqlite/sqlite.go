@@ -178,11 +178,13 @@ func (s *DB) Status(ctx context.Context) (*paradero.Status, error) {
 		(SELECT count(*) FROM sources),
 		(SELECT count(*) FROM records),
 		(SELECT count(*) FROM redactions),
-		(SELECT count(*) FROM ledger_entries)`).Scan(&st.Sources, &st.Records, &st.Redactions, &st.LedgerSize)
+		(SELECT count(*) FROM ledger_entries),
+		(SELECT count(DISTINCT person_id) FROM person_records)
+		+ (SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM person_records p WHERE p.record_id = r.id))`).
+		Scan(&st.Sources, &st.Records, &st.Redactions, &st.LedgerSize, &st.Persons)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: status: %w", err)
 	}
-	st.Persons = st.Records
 	return &st, nil
 }
 

@@ -141,3 +141,14 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatalf("after reopening: %+v, %v; want 1 record, 2 entries", st, err)
 	}
 }
+
+func TestPersons(t *testing.T) {
+	storetest.RunPersons(t,
+		func(t *testing.T) storetest.PersonStore { return open(t).(*sqlite.DB) },
+		func(t *testing.T, s paradero.Store, query string) {
+			t.Helper()
+			if err := s.(*sqlite.DB).ExecUnsafe(t.Context(), query); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		})
+}

@@ -1,0 +1,130 @@
+package paradero
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Person is a cluster of records that record linkage, and the reviewers who
+// confirm or correct it, take to be one human being. A record that links to
+// nothing is a person of its own. A person's id stays the same across
+// linkage runs for as long as it keeps most of its records.
+type Person struct {
+	ID      int64
+	Records []int64 // the ids of its records now, ascending
+	// Lineage is every record the person ever held, with the runs that
+	// added and removed it, oldest first.
+	Lineage []Lineage
+}
+
+// Lineage says when a record belonged to a person: from the link run that
+// added it until the one that took it away (0 while it still belongs).
+type Lineage struct {
+	RecordID  int64
+	FromRun   int64
+	UntilRun  int64
+	AddedAt   time.Time
+	RemovedAt time.Time
+}
+
+// Verdict is a reviewer's answer on whether two records are one person.
+type Verdict string
+
+const (
+	VerdictSame      Verdict = "same"
+	VerdictDifferent Verdict = "different"
+	VerdictUnsure    Verdict = "unsure"
+)
+
+// Valid reports whether v is one of the three verdicts.
+func (v Verdict) Valid() bool {
+	return v == VerdictSame || v == VerdictDifferent || v == VerdictUnsure
+}
+
+// Review is a reviewer's decision on a pair of records. It is a ledger
+// entry: reviews are never changed or deleted, and the latest review of a
+// pair is the one in force, so every merge and split can be undone by
+// another review. Reason and author are committed to through a salted hash.
+type Review struct {
+	ID          int64
+	RecordA     int64 // RecordA < RecordB
+	RecordB     int64
+	Verdict     Verdict
+	Reason      string
+	CreatedBy   string
+	CreatedAt   time.Time
+	Salt        []byte
+	Commitment  Hash // Commit(Salt, ReviewContent(Reason, CreatedBy))
+	LedgerIndex int64
+}
+
+// ReviewContent returns the canonical bytes a review's commitment covers.
+func ReviewContent(reason, by string) []byte {
+	var b strings.Builder
+	writeContentLine(&b, "reason", reason)
+	writeContentLine(&b, "by", by)
+	return []byte(b.String())
+}
+
+// ReviewLeaf returns the ledger leaf of x.
+func ReviewLeaf(x *Review) []byte {
+	b := leafHead("review", x.ID)
+	b = appendLeafInt(b, "record-a ", x.RecordA)
+	b = appendLeafInt(b, "record-b ", x.RecordB)
+	b = append(b, "verdict "+string(x.Verdict)+"\n"...)
+	b = appendLeafTime(b, x.CreatedAt)
+	return appendLeafCommit(b, x.Commitment)
+}
+
+// LinkRun is one run of record linkage over the store.
+type LinkRun struct {
+	ID             int64
+	CreatedAt      time.Time
+	CreatedBy      string
+	Records        int
+	Persons        int
+	CandidatePairs int64
+	Settings       []byte // the linkage settings used, as JSON
+}
+
+// ReviewPair is a pair of records the model could not decide: its match
+// probability lies between the review thresholds.
+type ReviewPair struct {
+	RecordA, RecordB int64
+	Probability      float64
+	Weight           float64
+	Explanation      []byte // the per-field waterfall, as JSON
+}
+
+// ReviewFilter selects pairs of the review queue. Pairs a reviewer has
+// decided are left out.
+type ReviewFilter struct {
+	Offset int
+	Limit  int // 0 means a default page of 100
+}
+
+// PersonService keeps the persons that linkage finds and the reviews that
+// correct it.
+type PersonService interface {
+	// SaveLinkRun records a linkage run: clusters partitions record ids
+	// into persons (every record in exactly one cluster), queue is the new
+	// review queue. Person ids carry over from the previous run by overlap
+	// and lineage is kept. The store sets run's ID and CreatedAt.
+	// EINVALID if a record is missing or in two clusters.
+	SaveLinkRun(ctx context.Context, run *LinkRun, clusters [][]int64, queue []ReviewPair) error
+	// FindPersonByID returns ENOTFOUND if there is no such person.
+	FindPersonByID(ctx context.Context, id int64) (*Person, error)
+	// FindPersonOfRecord returns the person a record belongs to; ENOTFOUND
+	// if the record is not linked yet.
+	FindPersonOfRecord(ctx context.Context, recordID int64) (*Person, error)
+	// CreateReview appends a review to the ledger. The caller fills every
+	// field but ID and LedgerIndex. EINVALID for a bad verdict or the same
+	// record twice; ENOTFOUND if a record does not exist.
+	CreateReview(ctx context.Context, x *Review) error
+	// FindReviews returns every review, oldest first.
+	FindReviews(ctx context.Context) ([]*Review, error)
+	// FindReviewQueue returns undecided pairs, most uncertain first, and
+	// their total.
+	FindReviewQueue(ctx context.Context, f ReviewFilter) ([]*ReviewPair, int, error)
+}

@@ -1,0 +1,149 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/ledger"
+)
+
+// PersonStore is a store that also keeps persons and reviews.
+type PersonStore interface {
+	paradero.Store
+	paradero.PersonService
+}
+
+// RunPersons runs the contract of paradero.PersonService. open returns a
+// fresh, empty store; exec is as in Harness.
+func RunPersons(t *testing.T, open func(t *testing.T) PersonStore, exec func(t *testing.T, s paradero.Store, query string)) {
+	t.Run("LinkRunsKeepIdsAndLineage", func(t *testing.T) { testLinkRuns(t, open(t)) })
+	t.Run("Reviews", func(t *testing.T) { testReviews(t, open(t), exec) })
+}
+
+func recordIDs(t *testing.T, s paradero.Store) []int64 {
+	t.Helper()
+	recs, _, err := s.FindRecords(t.Context(), paradero.RecordFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func testLinkRuns(t *testing.T, s PersonStore) {
+	ctx := actorCtx(t)
+	importFile(t, s, "six people", sampleRecords(6))
+	r := recordIDs(t, s)
+	if st, _ := s.Status(ctx); st.Persons != 6 {
+		t.Errorf("before linkage: %d persons, want 6 (each record its own)", st.Persons)
+	}
+	_, err := s.FindPersonOfRecord(ctx, r[0])
+	wantCode(t, err, paradero.ENOTFOUND)
+
+	run1 := &paradero.LinkRun{CreatedBy: "test", Settings: []byte("{}")}
+	if err := s.SaveLinkRun(ctx, run1, [][]int64{{r[0], r[1], r[2]}, {r[3], r[4]}, {r[5]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.Status(ctx); st.Persons != 3 {
+		t.Errorf("after the first run: %d persons, want 3", st.Persons)
+	}
+	big, err := s.FindPersonOfRecord(ctx, r[1])
+	if err != nil || !slices.Equal(big.Records, []int64{r[0], r[1], r[2]}) {
+		t.Fatalf("person of record %d = %+v, %v", r[1], big, err)
+	}
+	pair, _ := s.FindPersonOfRecord(ctx, r[3])
+
+	// The second run splits r[2] off the big person and merges the pair
+	// with the single: the big person keeps its id, the merged one keeps
+	// the pair's (the larger overlap), r[2] gets a new id.
+	run2 := &paradero.LinkRun{CreatedBy: "test", Settings: []byte("{}")}
+	if err := s.SaveLinkRun(ctx, run2, [][]int64{{r[0], r[1]}, {r[2]}, {r[3], r[4], r[5]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	big2, _ := s.FindPersonOfRecord(ctx, r[0])
+	if big2.ID != big.ID || !slices.Equal(big2.Records, []int64{r[0], r[1]}) {
+		t.Errorf("after the split: person %+v, want id %d with records %v", big2, big.ID, r[:2])
+	}
+	var lost *paradero.Lineage
+	for i, l := range big2.Lineage {
+		if l.RecordID == r[2] {
+			lost = &big2.Lineage[i]
+		}
+	}
+	if lost == nil || lost.FromRun != run1.ID || lost.UntilRun != run2.ID || lost.RemovedAt.IsZero() {
+		t.Errorf("lineage of person %d = %+v, want record %d held from run %d until run %d", big2.ID, big2.Lineage, r[2], run1.ID, run2.ID)
+	}
+	merged, _ := s.FindPersonOfRecord(ctx, r[5])
+	if merged.ID != pair.ID || len(merged.Records) != 3 {
+		t.Errorf("after the merge: %+v, want id %d with 3 records", merged, pair.ID)
+	}
+	split, _ := s.FindPersonOfRecord(ctx, r[2])
+	if split.ID == big.ID || split.ID == pair.ID {
+		t.Errorf("split-off record got an old id %d", split.ID)
+	}
+	_, err = s.FindPersonByID(ctx, 9999)
+	wantCode(t, err, paradero.ENOTFOUND)
+	wantCode(t, s.SaveLinkRun(ctx, &paradero.LinkRun{}, [][]int64{{r[0], r[1]}, {r[1]}, {r[2], r[3], r[4], r[5]}}, nil), paradero.EINVALID)
+	wantCode(t, s.SaveLinkRun(ctx, &paradero.LinkRun{}, [][]int64{{r[0]}}, nil), paradero.EINVALID)
+}
+
+func newReview(t *testing.T, a, b int64, v paradero.Verdict, reason string) *paradero.Review {
+	salt := make([]byte, 32)
+	copy(salt, reason)
+	x := &paradero.Review{RecordA: a, RecordB: b, Verdict: v, Reason: reason, CreatedBy: "test:reviewer", Salt: salt}
+	x.Commitment = paradero.Commit(salt, paradero.ReviewContent(reason, x.CreatedBy))
+	return x
+}
+
+func testReviews(t *testing.T, s PersonStore, exec func(t *testing.T, s paradero.Store, query string)) {
+	ctx := actorCtx(t)
+	importFile(t, s, "four people", sampleRecords(4))
+	r := recordIDs(t, s)
+	queue := []paradero.ReviewPair{
+		{RecordA: r[0], RecordB: r[1], Probability: 0.9, Weight: 3, Explanation: []byte(`{"fields":[]}`)},
+		{RecordA: r[2], RecordB: r[3], Probability: 0.45, Weight: -0.2, Explanation: []byte(`{}`)},
+	}
+	if err := s.SaveLinkRun(ctx, &paradero.LinkRun{Settings: []byte("{}")}, [][]int64{{r[0]}, {r[1]}, {r[2]}, {r[3]}}, queue); err != nil {
+		t.Fatal(err)
+	}
+	q, total, err := s.FindReviewQueue(ctx, paradero.ReviewFilter{})
+	if err != nil || total != 2 || q[0].RecordA != r[2] || string(q[1].Explanation) != `{"fields":[]}` {
+		t.Fatalf("review queue = %+v, %d, %v; want the most uncertain pair first", q, total, err)
+	}
+	x := newReview(t, r[1], r[0], paradero.VerdictSame, "same A-number, same mother")
+	if err := s.CreateReview(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if x.RecordA != r[0] || x.ID == 0 {
+		t.Errorf("review = %+v, want its pair ordered and an id", x)
+	}
+	if _, total, _ := s.FindReviewQueue(ctx, paradero.ReviewFilter{}); total != 1 {
+		t.Errorf("after a decision the queue has %d pairs, want 1", total)
+	}
+	wantCode(t, s.CreateReview(ctx, newReview(t, r[0], r[0], paradero.VerdictSame, "x")), paradero.EINVALID)
+	wantCode(t, s.CreateReview(ctx, newReview(t, r[0], r[1], "maybe", "x")), paradero.EINVALID)
+	wantCode(t, s.CreateReview(ctx, newReview(t, r[0], 9999, paradero.VerdictDifferent, "x")), paradero.ENOTFOUND)
+	undo := newReview(t, r[0], r[1], paradero.VerdictDifferent, "the dates of birth differ by ten years")
+	if err := s.CreateReview(ctx, undo); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.FindReviews(ctx)
+	if err != nil || len(all) != 2 || all[1].Verdict != paradero.VerdictDifferent || all[0].Reason != "same A-number, same mother" {
+		t.Fatalf("FindReviews = %+v, %v", all, err)
+	}
+	e, err := s.FindEntry(ctx, undo.LedgerIndex)
+	if err != nil || e.Kind != paradero.EntryReview || string(e.Leaf) != string(paradero.ReviewLeaf(undo)) {
+		t.Errorf("review entry = %+v, %v", e, err)
+	}
+	log := ledger.New(s, newKey(t))
+	mustVerify(t, s, log)
+	exec(t, s, "UPDATE reviews SET reason = 'no reason' WHERE verdict = 'different'")
+	rep, err := log.Verify(ctx, ledger.VerifyOptions{})
+	if err != nil || rep.OK() || rep.Problems[0].Index != undo.LedgerIndex {
+		t.Errorf("verify after changing a review's reason: %v %v, want entry %d named", err, rep.Problems, undo.LedgerIndex)
+	}
+}
