@@ -55,6 +55,7 @@ func commands() map[string]commandInfo {
 		"demo":         {"build a synthetic world, import it, verify it (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
 		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
+		"review":       {"list the pairs linkage could not decide, or record a reviewer's decision", func(g *globals) command { return &reviewCommand{g: g} }},
 		"show":         {"show a record as its source wrote it, or a source and its original file", func(g *globals) command { return &showCommand{g: g} }},
 		"status":       {"count sources, records, persons and ledger entries", func(g *globals) command { return &statusCommand{g: g} }},
 		"checkpoint":   {"print the ledger's current signed checkpoint", func(g *globals) command { return &checkpointCommand{g: g} }},
@@ -63,6 +64,8 @@ func commands() map[string]commandInfo {
 		"verify-proof": {"check an inclusion proof offline", func(g *globals) command { return &verifyProofCommand{g: g} }},
 		"redact":       {"remove a record's content for good, keeping its proof", func(g *globals) command { return &redactCommand{g: g} }},
 		"link":         {"link records into persons (file mode: link CSV files without a store)", func(g *globals) command { return &linkCommand{stdout: g.stdout, stderr: g.stderr} }},
+		"locator-sim":  {"serve a simulated detainee locator on loopback (scripted scenarios and faults)", func(g *globals) command { return &locatorSimCommand{stdout: g.stdout, stderr: g.stderr} }},
+		"watch":        {"poll detainee locators, keep every answer, flag who vanishes", func(g *globals) command { return &watchCommand{g: g} }},
 		"synth":        {"generate a synthetic world: people, custody histories and the lists that name them", func(g *globals) command { return &synthCommand{stdout: g.stdout, stderr: g.stderr} }},
 	}
 }

@@ -1,0 +1,324 @@
+package timeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paradero/paradero"
+)
+
+func TestInterpret(t *testing.T) {
+	tests := []struct {
+		status string
+		want   Meaning
+		known  bool
+	}{
+		{"detenido", Meaning{Event: paradero.EventHeld}, true},
+		{"DETENIDA", Meaning{Event: paradero.EventHeld}, true},
+		{"En custodia", Meaning{Event: paradero.EventHeld}, true},
+		{"in ICE custody", Meaning{Event: paradero.EventHeld}, true},
+		{"not in ICE custody", Meaning{Event: paradero.EventNotInCustody}, true},
+		{"Not in custody", Meaning{Event: paradero.EventNotInCustody}, true},
+		{"no está bajo custodia", Meaning{Event: paradero.EventNotInCustody}, true},
+		{"no match", Meaning{NoMatch: true}, true},
+		{"removed to El Salvador", Meaning{Event: paradero.EventRemovalFlight}, true},
+		{"deportado", Meaning{Event: paradero.EventRemovalFlight}, true},
+		{"Deportada a Honduras", Meaning{Event: paradero.EventRemovalFlight}, true},
+		{"liberado", Meaning{Event: paradero.EventRelease}, true},
+		{"released on bond", Meaning{Event: paradero.EventRelease, Fact: paradero.FactBond}, true},
+		{"trasladado", Meaning{Event: paradero.EventTransfer}, true},
+		{"Trasladado al CECOT", Meaning{Event: paradero.EventTransfer}, true},
+		{"entregado a la DGCP", Meaning{Event: paradero.EventForeignCustody}, true},
+		{"repatriado", Meaning{Event: paradero.EventReturn}, true},
+		{"fallecido", Meaning{Event: paradero.EventDeath}, true},
+		{"murió detenido", Meaning{Event: paradero.EventDeath}, true},
+		{"audiencia", Meaning{Event: paradero.EventHearing}, true},
+		{"arrested", Meaning{Event: paradero.EventArrest}, true},
+		{"booked", Meaning{Event: paradero.EventBooked}, true},
+		{"orden de no deportar", Meaning{Fact: paradero.FactOrderNotToRemove}, true},
+		{"Order not to remove (TRO)", Meaning{Fact: paradero.FactOrderNotToRemove}, true},
+		{"habeas corpus presentado", Meaning{Fact: paradero.FactHabeasPetition}, true},
+		{"notice to appear served", Meaning{Event: paradero.EventCharged, Fact: paradero.FactChargingDocument}, true},
+		{"unreleased", Meaning{}, false}, // whole words only
+		{"pendiente", Meaning{}, false},
+		{"", Meaning{}, false},
+	}
+	for _, tt := range tests {
+		got, known := Interpret(tt.status)
+		if got != tt.want || known != tt.known {
+			t.Errorf("Interpret(%q) = %+v, %v, want %+v, %v", tt.status, got, known, tt.want, tt.known)
+		}
+	}
+}
+
+func day(s string) paradero.DateRange {
+	d, err := paradero.ParseDateRange(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// rec builds a mention: status, facility, date, and the source's kind.
+type rec struct {
+	status, facility, place, flight, date string
+	kind                                  paradero.SourceKind
+	published                             string
+}
+
+func mentions(rs ...rec) []Mention {
+	var out []Mention
+	for i, r := range rs {
+		kind := r.kind
+		if kind == "" {
+			kind = paradero.KindLocatorSnapshot
+		}
+		src := &paradero.Source{ID: int64(100 + i), Kind: kind}
+		if r.published != "" {
+			src.Published = day(r.published).From
+		}
+		out = append(out, Mention{
+			Record: &paradero.Record{ID: int64(i + 1), SourceID: src.ID, ANumber: "200000001",
+				Status: r.status, Facility: r.facility, Place: r.place, Flight: r.flight, EventDate: day(r.date)},
+			Source: src,
+		})
+	}
+	return out
+}
+
+func TestBuildStatus(t *testing.T) {
+	now := at("2025-04-01")
+	tests := []struct {
+		name       string
+		recs       []rec
+		extra      []paradero.Event
+		want       paradero.PersonStatus
+		flag       string // substring of the flag's reason; "" for no flag
+		lastFacil  string
+		wantEvents int
+	}{
+		{name: "no records", want: paradero.StatusAtLiberty},
+		{name: "detained recently",
+			recs: []rec{{status: "in ICE custody", facility: "STEWART", date: "2025-03-25"}},
+			want: paradero.StatusDetained, lastFacil: "STEWART", wantEvents: 1},
+		{name: "date from the source",
+			recs: []rec{{facility: "STEWART", published: "2025-03-25"}},
+			want: paradero.StatusDetained, lastFacil: "STEWART", wantEvents: 1},
+		{name: "unconfirmed too long",
+			recs: []rec{{status: "detenido", facility: "STEWART", date: "2025-01-10"}},
+			want: paradero.StatusWhereaboutsUnknown, flag: "since 2025-01-10 (81 days, over the threshold of 30)", lastFacil: "STEWART", wantEvents: 1},
+		{name: "month-only date counts from its end",
+			recs: []rec{{status: "detenido", facility: "STEWART", date: "2025-03"}},
+			want: paradero.StatusDetained, lastFacil: "STEWART", wantEvents: 1},
+		{name: "not in custody without release",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "not in ICE custody", date: "2025-03-19"},
+			},
+			want: paradero.StatusWhereaboutsUnknown, flag: "\"not in custody\" on 2025-03-19, and no record says they were released", lastFacil: "EL VALLE", wantEvents: 2},
+		{name: "not in custody after a release",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "liberado", place: "Harlingen, TX", date: "2025-03-12"},
+				{status: "not in ICE custody", date: "2025-03-19"},
+			},
+			want: paradero.StatusReleased, lastFacil: "", wantEvents: 3},
+		{name: "release the same day as the locator drop",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "not in ICE custody", date: "2025-03-19"},
+				{status: "released", date: "2025-03-19"},
+			},
+			want: paradero.StatusReleased, lastFacil: "EL VALLE", wantEvents: 3},
+		{name: "removed to a named prison",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "removed to El Salvador", facility: "CECOT", date: "2025-03-16"},
+			},
+			want: paradero.StatusDetained, lastFacil: "CECOT", wantEvents: 3},
+		{name: "flight without a destination, long ago",
+			recs: []rec{
+				{status: "detenido", facility: "EL VALLE", date: "2025-02-10"},
+				{flight: "HRL-SAL 1", date: "2025-02-15", kind: paradero.KindManifest},
+			},
+			want: paradero.StatusWhereaboutsUnknown, flag: "removal flight HRL-SAL 1 on 2025-02-15", lastFacil: "EL VALLE", wantEvents: 2},
+		{name: "vanished from a locator (watch)",
+			recs: []rec{{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-14"}},
+			extra: []paradero.Event{{Kind: paradero.EventVanished, Date: day("2025-03-16"),
+				Evidence: []paradero.Evidence{{SourceID: 7, SourceKind: paradero.KindLocatorSnapshot}}}},
+			want: paradero.StatusWhereaboutsUnknown, flag: "stopped answering for the person on 2025-03-16", lastFacil: "EL VALLE", wantEvents: 2},
+		{name: "returned",
+			recs: []rec{
+				{status: "detenido", facility: "CECOT", date: "2025-03-16"},
+				{status: "repatriado", place: "Maiquetía", date: "2025-07-18"},
+			},
+			want: paradero.StatusReturned, lastFacil: "", wantEvents: 2},
+		{name: "deceased",
+			recs: []rec{{status: "detenido", facility: "CECOT", date: "2025-03-16"}, {status: "fallecido", date: "2025-03-20"}},
+			want: paradero.StatusDeceased, lastFacil: "CECOT", wantEvents: 2},
+		{name: "no match makes nothing",
+			recs: []rec{{status: "no match", date: "2025-03-19"}},
+			want: paradero.StatusAtLiberty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := Build(mentions(tt.recs...), tt.extra, Options{Now: now})
+			if tl.Status != tt.want {
+				t.Errorf("Status = %s, want %s (flag %+v)", tl.Status, tt.want, tl.Flag)
+			}
+			switch {
+			case tt.flag == "" && tl.Flag != nil:
+				t.Errorf("Flag = %q, want none", tl.Flag.Reason)
+			case tt.flag != "" && tl.Flag == nil:
+				t.Errorf("Flag = nil, want one saying %q", tt.flag)
+			case tt.flag != "" && !strings.Contains(tl.Flag.Reason, tt.flag):
+				t.Errorf("Flag = %q, want it to say %q", tl.Flag.Reason, tt.flag)
+			}
+			var got string
+			if tl.LastConfirmed != nil {
+				got = firstOf(tl.LastConfirmed.Facility)
+			}
+			if got != tt.lastFacil {
+				t.Errorf("LastConfirmed facility = %q, want %q", got, tt.lastFacil)
+			}
+			if len(tl.Events) != tt.wantEvents {
+				t.Errorf("%d events, want %d: %+v", len(tl.Events), tt.wantEvents, tl.Events)
+			}
+		})
+	}
+}
+
+func TestOrderNotToRemoveNamed(t *testing.T) {
+	ms := mentions(
+		rec{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+		rec{status: "Order not to remove", date: "2025-03-12", kind: paradero.KindCourtFiling},
+		rec{status: "not in ICE custody", date: "2025-03-16"},
+	)
+	ms[1].Record.Custodian = "US District Court, D.D.C."
+	tl := Build(ms, nil, Options{Now: at("2025-03-17")})
+	if tl.Flag == nil {
+		t.Fatalf("no flag; status %s", tl.Status)
+	}
+	for _, want := range []string{`court order not to remove is on record: "Order not to remove"`, "D.D.C.", "2025-03-12", "source 101"} {
+		if !strings.Contains(tl.Flag.Reason, want) {
+			t.Errorf("Flag = %q, want it to say %q", tl.Flag.Reason, want)
+		}
+	}
+	if len(tl.Flag.Orders) != 1 || len(tl.Facts) != 1 {
+		t.Errorf("orders %d, facts %d, want 1, 1", len(tl.Flag.Orders), len(tl.Facts))
+	}
+}
+
+func TestAgreeingClaimsMerge(t *testing.T) {
+	tl := Build(mentions(
+		rec{status: "detenido", facility: "Stewart Detention Center", date: "2025-03-01"},
+		rec{status: "in custody", facility: "STEWART DETENTION CENTER", date: "2025-03-01", kind: paradero.KindRoster},
+	), nil, Options{})
+	if len(tl.Events) != 1 || len(tl.Events[0].Evidence) != 2 {
+		t.Fatalf("events = %+v, want one with two pieces of evidence", tl.Events)
+	}
+	if len(tl.Conflicts) != 0 {
+		t.Errorf("conflicts = %+v, want none", tl.Conflicts)
+	}
+}
+
+func TestConflictsSideBySide(t *testing.T) {
+	tl := Build(mentions(
+		rec{status: "detenido", facility: "STEWART", date: "2025-03-01"},
+		rec{status: "detenido", facility: "OTERO", date: "2025-03-01"},
+		rec{status: "fallecido", date: "2025-03-05"},
+		rec{status: "in custody", facility: "OTERO", date: "2025-03-09"},
+	), nil, Options{})
+	if len(tl.Events) != 4 {
+		t.Fatalf("%d events, want 4 (both claims kept)", len(tl.Events))
+	}
+	if len(tl.Conflicts) != 2 {
+		t.Fatalf("conflicts = %+v, want 2", tl.Conflicts)
+	}
+	if c := tl.Conflicts[0]; len(c.Events) != 2 || !strings.Contains(c.Reason, "2 different places on 2025-03-01") {
+		t.Errorf("conflict 0 = %+v", c)
+	}
+	if c := tl.Conflicts[1]; len(c.Events) != 2 || !strings.Contains(c.Reason, "reports death on 2025-03-05") {
+		t.Errorf("conflict 1 = %+v", c)
+	}
+}
+
+func TestTransfersEachWithSource(t *testing.T) {
+	fac := []string{"EL VALLE", "PORT ISABEL", "OTERO", "STEWART"}
+	var rs []rec
+	for i, f := range fac {
+		rs = append(rs, rec{status: "in ICE custody", facility: f, date: fmt.Sprintf("2025-03-%02d", 1+2*i)})
+	}
+	tl := Build(mentions(rs...), nil, Options{Now: at("2025-03-09")})
+	if len(tl.Events) != 4 {
+		t.Fatalf("%d events, want 4", len(tl.Events))
+	}
+	for i, e := range tl.Events {
+		if e.Facility != fac[i] || len(e.Evidence) != 1 || e.Evidence[0].SourceID != int64(100+i) {
+			t.Errorf("event %d = %s at %s from %+v, want %s from source %d", i, e.Kind, e.Facility, e.Evidence, fac[i], 100+i)
+		}
+	}
+	if tl.LastConfirmed == nil || tl.LastConfirmed.Facility != "STEWART" || tl.Status != paradero.StatusDetained {
+		t.Errorf("status %s, last %+v", tl.Status, tl.LastConfirmed)
+	}
+}
+
+func TestUnclassifiedAndUndated(t *testing.T) {
+	ms := mentions(rec{status: "pendiente de revisión"}, rec{facility: "CECOT"})
+	ms[1].Source.Published = paradero.PartialDate{}
+	tl := Build(ms, nil, Options{})
+	if len(tl.Unclassified) != 1 || tl.Unclassified[0].RecordID != 1 {
+		t.Errorf("Unclassified = %+v, want record 1", tl.Unclassified)
+	}
+	if len(tl.Undated) != 1 || len(tl.Events) != 0 {
+		t.Errorf("Undated = %+v, Events = %+v", tl.Undated, tl.Events)
+	}
+}
+
+func TestRedactedSkipped(t *testing.T) {
+	ms := mentions(rec{status: "detenido", facility: "X", date: "2025-03-01"})
+	ms[0].Record.Redaction = &paradero.Redaction{}
+	if tl := Build(ms, nil, Options{}); len(tl.Events) != 0 {
+		t.Errorf("redacted record made events: %+v", tl.Events)
+	}
+}
+
+func manyMentions(n int) []Mention {
+	statuses := []string{"in ICE custody", "trasladado", "detenido", "audiencia", "not in ICE custody"}
+	rs := make([]rec, n)
+	for i := range rs {
+		d := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		rs[i] = rec{status: statuses[i%len(statuses)], facility: fmt.Sprintf("FACILITY %d", i%37), date: d.Format("2006-01-02")}
+	}
+	return mentions(rs...)
+}
+
+func TestThousandEventsFast(t *testing.T) {
+	ms := manyMentions(1000)
+	start := time.Now()
+	tl := Build(ms, nil, Options{Now: at("2025-01-01")})
+	if el := time.Since(start); el > 100*time.Millisecond { // generous under -race; the benchmark measures
+		t.Errorf("Build of 1000 events took %v", el)
+	}
+	if len(tl.Events) != 1000 {
+		t.Errorf("%d events, want 1000", len(tl.Events))
+	}
+}
+
+func BenchmarkBuild1000(b *testing.B) {
+	ms := manyMentions(1000)
+	now := at("2025-01-01")
+	for b.Loop() {
+		Build(ms, nil, Options{Now: now})
+	}
+}

@@ -1,0 +1,98 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"slices"
+	"sync"
+
+	"github.com/paradero/paradero"
+)
+
+// MemStore is a Store in memory, for tests and the simulator's demo. Like
+// the real stores, a body seen before is stored once (its source id is
+// reused) and every observation is a sighting.
+type MemStore struct {
+	mu        sync.Mutex
+	bySum     map[paradero.Hash]int64
+	Snapshots []*paradero.Snapshot // index i is source id i+1
+	sightings []*paradero.Sighting
+	states    map[string][]byte
+}
+
+// NewMemStore returns an empty store.
+func NewMemStore() *MemStore {
+	return &MemStore{bySum: make(map[paradero.Hash]int64), states: make(map[string][]byte)}
+}
+
+var _ Store = (*MemStore)(nil)
+
+// RecordSnapshot stores s unless its body is stored already.
+func (m *MemStore) RecordSnapshot(ctx context.Context, s *paradero.Snapshot) (*paradero.Sighting, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sum := paradero.Hash(sha256.Sum256(s.Body))
+	sg := &paradero.Sighting{Locator: s.Locator, Key: s.Key, SeenAt: s.ObservedAt}
+	if id, ok := m.bySum[sum]; ok {
+		sg.SourceID = id
+	} else {
+		c := *s
+		c.Source.ID = int64(len(m.Snapshots) + 1)
+		c.Source.SHA256 = sum
+		for i, r := range c.Records {
+			rr := *r
+			rr.SourceID, rr.ID = c.Source.ID, int64(i+1)
+			c.Records[i] = &rr
+		}
+		m.Snapshots = append(m.Snapshots, &c)
+		m.bySum[sum] = c.Source.ID
+		sg.SourceID, sg.New = c.Source.ID, true
+	}
+	m.sightings = append(m.sightings, sg)
+	return sg, nil
+}
+
+// FindSightings returns the sightings of one watch entry, oldest first.
+func (m *MemStore) FindSightings(ctx context.Context, locator, key string, limit int) ([]*paradero.Sighting, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []*paradero.Sighting
+	for _, s := range m.sightings {
+		if s.Locator == locator && s.Key == key {
+			out = append(out, s)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Snapshot returns the snapshot stored as source id.
+func (m *MemStore) Snapshot(id int64) *paradero.Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id < 1 || id > int64(len(m.Snapshots)) {
+		return nil
+	}
+	return m.Snapshots[id-1]
+}
+
+// LoadWatchState returns ENOTFOUND if nothing was saved.
+func (m *MemStore) LoadWatchState(ctx context.Context, locator string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.states[locator]
+	if !ok {
+		return nil, paradero.Errorf(paradero.ENOTFOUND, "no watch state for %s", locator)
+	}
+	return slices.Clone(b), nil
+}
+
+// SaveWatchState replaces the saved state.
+func (m *MemStore) SaveWatchState(ctx context.Context, locator string, state []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states[locator] = slices.Clone(state)
+	return nil
+}
