@@ -80,7 +80,9 @@ func Open(ctx context.Context, dir string, logger *slog.Logger) (*DB, error) {
 	} {
 		q.Add("_pragma", p)
 	}
-	dsn := "file:" + filepath.ToSlash(filepath.Join(dir, DatabaseFile)) + "?" + q.Encode()
+	// A URI filename: SQLite percent-decodes its path, so a directory with
+	// '%', '?' or '#' in its name must be escaped.
+	dsn := "file:" + (&url.URL{Path: filepath.ToSlash(filepath.Join(dir, DatabaseFile))}).EscapedPath() + "?" + q.Encode()
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)

@@ -152,3 +152,16 @@ func TestPersons(t *testing.T) {
 			}
 		})
 }
+// TestOddDirectoryName opens a store in a directory whose name SQLite would
+// otherwise read as URI syntax.
+func TestOddDirectoryName(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a%20b?c#d")
+	db, err := sqlite.Open(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if m, _ := filepath.Glob(filepath.Join(dir, "paradero.db")); len(m) != 1 {
+		t.Fatalf("database not at %s", dir)
+	}
+}
