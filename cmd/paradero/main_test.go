@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/paradero/paradero/postgres/pgtest"
 	"github.com/paradero/paradero/sqlite"
 )
 
@@ -231,5 +233,38 @@ func TestShow(t *testing.T) {
 	}
 	if code, _, _ := c.run("show", "record:99"); code != 1 {
 		t.Errorf("show of a missing record: exit %d, want 1", code)
+	}
+}
+
+// TestPostgreSQL runs the newcomer's path — import, status, tamper, verify —
+// against the real PostgreSQL server.
+func TestPostgreSQL(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	c := newCLI(t)
+	pg := func(args ...string) (int, string, string) {
+		return c.run(append([]string{"--database-url", dbURL}, args...)...)
+	}
+	if code, out, errs := pg("import", "--kind", "roster", writeFile(t, "lista.csv", roster)); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ := pg("status", "--json")
+	var st statusJSON
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Records != 3 || st.CheckpointSize != 4 {
+		t.Fatalf("status: exit %d, %s", code, out)
+	}
+	if code, out, _ := pg("verify"); code != 0 || !strings.Contains(out, "Ledger intact: 4 entries") {
+		t.Fatalf("verify: exit %d, %s", code, out)
+	}
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(t.Context(), `UPDATE records SET content = replace(content, 'Yorman', 'Jorman')`)
+	conn.Close(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := pg("verify"); code != 1 || !strings.Contains(out, "First bad entry: entry 3: record") {
+		t.Errorf("verify after tampering: exit %d, %s", code, out)
 	}
 }

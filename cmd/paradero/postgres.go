@@ -5,8 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/postgres"
 )
 
 func openPostgres(ctx context.Context, url string, logger *slog.Logger) (paradero.Store, error) {
-	return nil, paradero.Errorf(paradero.EUNAVAILABLE, "the PostgreSQL store is not built into this binary yet")
+	return postgres.Open(ctx, url, logger)
 }
