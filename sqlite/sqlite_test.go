@@ -152,6 +152,7 @@ func TestPersons(t *testing.T) {
 			}
 		})
 }
+
 // TestOddDirectoryName opens a store in a directory whose name SQLite would
 // otherwise read as URI syntax.
 func TestOddDirectoryName(t *testing.T) {
