@@ -38,7 +38,10 @@
 //     frequencies; m by EM over the counts of distinct agreement patterns
 //     (as fastLink does), in one session per blocking rule with that
 //     rule's comparisons masked (as Splink does), which removes the bias
-//     blocking puts into the candidates. The prior is the share of
+//     blocking puts into the candidates; then m again from anchors, the
+//     pairs the other comparisons alone make near-certain matches
+//     (copies of one record left out), so that a document number is
+//     judged with the names beside it (anchorM). The prior is the share of
 //     matches among all pairs. Agreement on a value is weighted by the
 //     value's frequency (term-frequency adjustment): González counts less
 //     than Quintero.

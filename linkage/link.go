@@ -235,21 +235,18 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 			lambda = min(max(matches/all, 1/all), 0.5)
 			uc = ds.correctU(u, m, present)
 		}
+		// m again from anchors, which let every comparison vote (see
+		// anchorM), and u corrected for the matches among random pairs
+		// with the levels the candidates' matches show.
+		for range anchorRounds {
+			var mAll [][]float64
+			m, mAll, present = ds.anchorM(bl, cands, m, uc, lambda, opt.Workers)
+			uc = ds.correctU(u, mAll, present)
+		}
 		u = uc
 		lambdaC := matches / float64(st.CandidatePairs)
-		model = &Model{Lambda: lambda, CandidateLambda: lambdaC, Sessions: sessions, Patterns: len(first)}
-		for k, c := range s.Comparisons {
-			cm := ComparisonModel{Name: c.Name, Kind: c.Kind, TermFrequency: *c.TermFrequency}
-			for l, label := range ds.cmps[k].levels() {
-				lv := LevelModel{Label: label}
-				if l > 0 {
-					lv.M, lv.U = m[k][l], u[k][l]
-					lv.Weight = math.Log2(m[k][l] / u[k][l])
-				}
-				cm.Levels = append(cm.Levels, lv)
-			}
-			model.Comparisons = append(model.Comparisons, cm)
-		}
+		model = buildModel(ds, m, u, lambda)
+		model.CandidateLambda, model.Sessions, model.Patterns = lambdaC, sessions, len(first)
 		stage("em")
 		opt.logf("linkage: EM in %d sessions: %.4g of candidates match (%.0f pairs), λ = %.4g", len(sessions), lambdaC, matches, lambda)
 	}
@@ -298,13 +295,16 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	}
 	// A pair that can only agree on weak comparisons (a country shared by
 	// half the records, sex) says too little to weigh in a merge; strong
-	// comparisons are those whose largest weight reaches half the
-	// link threshold.
+	// comparisons are those whose largest weight — agreement, not
+	// disagreement — reaches half the link threshold. A country that
+	// matches rarely contradict has a large negative weight, yet a pair
+	// that shares only a country still has nothing but the prior, which
+	// would count against every merge.
 	var strong pattern
 	for k, ws := range sc.w {
 		big := 0.0
 		for _, w := range ws {
-			big = max(big, math.Abs(w))
+			big = max(big, w)
 		}
 		if big >= math.Abs(th.Link)/2 {
 			strong |= 0xf << (4 * k)
@@ -380,4 +380,23 @@ func (r *Result) Index(ref RecordRef) (int, error) {
 
 func (r *Result) String() string {
 	return fmt.Sprintf("%d records, %d candidate pairs, %d clusters", r.Stats.Records, r.Stats.CandidatePairs, r.Stats.Clusters)
+}
+
+// buildModel assembles a Model from m, u and the prior: each level's
+// weight is log2(m/u).
+func buildModel(ds *dataset, m, u [][]float64, lambda float64) *Model {
+	model := &Model{Lambda: lambda}
+	for k, c := range ds.s.Comparisons {
+		cm := ComparisonModel{Name: c.Name, Kind: c.Kind, TermFrequency: *c.TermFrequency}
+		for l, label := range ds.cmps[k].levels() {
+			lv := LevelModel{Label: label}
+			if l > 0 {
+				lv.M, lv.U = m[k][l], u[k][l]
+				lv.Weight = math.Log2(m[k][l] / u[k][l])
+			}
+			cm.Levels = append(cm.Levels, lv)
+		}
+		model.Comparisons = append(model.Comparisons, cm)
+	}
+	return model
 }

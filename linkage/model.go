@@ -109,9 +109,21 @@ func (ds *dataset) estimateU(seed uint64, pairs int, workers int) ([][]float64, 
 		top := nl[k] - 1
 		exact := -1.0
 		if _, isDate := c.(*dateComparator); !isDate {
-			exact = 0
+			// Over distinct pairs of the T records with a value:
+			// Σ c_v(c_v−1) / T(T−1) = (T·Σ p_v² − 1)/(T − 1). Σ p_v²
+			// alone counts a record paired with itself, which for a
+			// nearly unique value (a document number) is most of it.
+			sq, t := 0.0, 0.0
 			for _, f := range termFrequencies(c, ds.n) {
-				exact += f * f
+				sq += f * f
+			}
+			for i := 0; i < ds.n; i++ {
+				if c.present(i) {
+					t++
+				}
+			}
+			if t > 1 {
+				exact = max((t*sq-1)/(t-1), 0)
 			}
 		}
 		present := 0.0

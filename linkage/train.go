@@ -3,6 +3,8 @@ package linkage
 import (
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // ruleCount keys a pattern count by blocking rule.
@@ -214,4 +216,166 @@ func cmpUint(a, b uint64) int {
 		return 1
 	}
 	return 0
+}
+
+// anchorProbability is how sure the other comparisons must make a pair
+// before it counts towards a comparison's m (see anchorM).
+const anchorProbability = 0.97
+
+// anchorRounds is how many times anchorM runs: the first round's anchors
+// are chosen with the EM sessions' m, the second with the first round's.
+const anchorRounds = 2
+
+// anchorM re-estimates every comparison's m from anchors: for comparison
+// k, the candidate pairs whose other comparisons alone give a posterior
+// match probability of at least anchorProbability, each counted with that
+// probability. The posterior uses every other comparison, with its
+// term-frequency adjustment, and the prior of all pairs; this is valid for
+// a pair selected by blocking because blocking selects on the very values
+// the other comparisons weigh. Only pairs that some blocking rule not
+// built on k yields are used (a rule on k selects pairs that agree on k).
+//
+// Why not the EM sessions' m: in a session, the comparisons its rule
+// blocks on are masked, so a document number's m comes only from pairs
+// whose names cannot vote; where the records that carry a document have
+// nothing else strong (a locator row with an A-number, a name and a
+// country), EM cannot tell a match that disagrees on the document from a
+// namesake, and puts m(different) near ½, so that sharing the document
+// barely links. Anchors use the names too.
+//
+// Pairs whose records have the same content (every comparison sees the
+// same value: the same row in four snapshots of a locator, a duplicated
+// row) are left out, and a pair of records whose contents recur is
+// counted once per pair of contents (weight 1/(copies of a × copies of
+// b)). Copies are not independent observations of a person — every field
+// agrees because it was copied — and counting them makes m describe
+// copies: a name part missing in one list and present in another, the
+// commonest difference between independent lists, would then seem rare
+// and cost a pair most of its evidence. Identical records need no m to
+// link: they agree on everything.
+//
+// It also returns, for correctU, the expected matches among all the
+// candidates (copies included) where each comparison has both values —
+// the sum of posteriors under the model it was given — and their levels'
+// distribution.
+func (ds *dataset) anchorM(bl *blocking, cands [][]candidate, m, u [][]float64, lambda float64, workers int) (mAnchor, mAll [][]float64, present []float64) {
+	K := len(ds.cmps)
+	names := make(map[string]int)
+	for k, c := range ds.s.Comparisons {
+		names[c.Name] = k
+	}
+	masks := make([]pattern, len(bl.rules))
+	for r, rule := range bl.rules {
+		for _, key := range rule {
+			_, arg := splitKeyFunc(key)
+			if k, ok := names[arg]; ok {
+				masks[r] |= 0xf << (4 * k)
+			}
+		}
+	}
+	sc := newScorer(ds, buildModel(ds, m, u, lambda))
+	content, copies := ds.contents()
+	thr := math.Log2(anchorProbability / (1 - anchorProbability))
+	accs := make([][][]float64, len(cands))
+	alls := make([][][]float64, len(cands))
+	parallel(len(cands), workers, func(ch int) {
+		acc := make([][]float64, K)
+		all := make([][]float64, K)
+		for k := range K {
+			acc[k] = make([]float64, len(m[k]))
+			all[k] = make([]float64, len(m[k]))
+		}
+		var w [maxComparisons]float64
+		for _, c := range cands[ch] {
+			a, b := int(c.a), int(c.b)
+			total := sc.prior
+			for k := range K {
+				l := c.p.level(k)
+				w[k] = sc.w[k][l] + sc.tf(k, l, a, b)
+				total += w[k]
+			}
+			post := 1 / (1 + math.Exp2(-total))
+			for k := range K {
+				all[k][c.p.level(k)] += post
+			}
+			if content[a] == content[b] {
+				continue
+			}
+			cw := 1 / float64(copies[content[a]]*copies[content[b]])
+			// Comparisons every rule that yields the pair blocks on.
+			blocked := ^pattern(0)
+			for r := range bl.rules {
+				if key := bl.keys[r][a]; key >= 0 && key == bl.keys[r][b] && bl.usable[r][key] {
+					blocked &= masks[r]
+				}
+			}
+			for k := range K {
+				l := c.p.level(k)
+				if l == 0 || blocked&(0xf<<(4*k)) != 0 {
+					continue
+				}
+				if lo := total - w[k]; lo >= thr {
+					acc[k][l] += cw / (1 + math.Exp2(-lo))
+				}
+			}
+		}
+		accs[ch], alls[ch] = acc, all
+	})
+	mAnchor, mAll, present = make([][]float64, K), make([][]float64, K), make([]float64, K)
+	for k := range K {
+		mAll[k] = make([]float64, len(m[k]))
+		for _, all := range alls {
+			for l := 1; l < len(m[k]); l++ {
+				mAll[k][l] += all[k][l]
+				present[k] += all[k][l]
+			}
+		}
+		for l := range mAll[k] {
+			mAll[k][l] /= max(present[k], 1e-300)
+		}
+	}
+	out := mAnchor
+	for k := range K {
+		out[k] = slices.Clone(m[k])
+		tot := make([]float64, len(m[k]))
+		sum := 0.0
+		for _, acc := range accs {
+			for l := 1; l < len(m[k]); l++ {
+				tot[l] += acc[k][l]
+				sum += acc[k][l]
+			}
+		}
+		if sum < 1 {
+			continue // no anchors: keep the sessions' estimate
+		}
+		for l := 1; l < len(m[k]); l++ {
+			out[k][l] = (tot[l] + 0.5) / (sum + 0.5*float64(len(m[k])-1))
+		}
+	}
+	return mAnchor, mAll, present
+}
+
+// contents gives each record the id of its content — the value every
+// comparison sees, as normalised — and the number of records per content.
+func (ds *dataset) contents() ([]int32, []int32) {
+	in := newInterner()
+	ids := make([]int32, ds.n)
+	var sb strings.Builder
+	for i := range ds.n {
+		sb.Reset()
+		for _, c := range ds.cmps {
+			if v := c.tfID(i); v >= 0 {
+				sb.WriteString(strconv.Itoa(int(v)))
+			} else if c.present(i) {
+				sb.WriteString(c.value(i))
+			}
+			sb.WriteByte(0)
+		}
+		ids[i] = in.id(sb.String())
+	}
+	copies := make([]int32, len(in.strs))
+	for _, id := range ids {
+		copies[id]++
+	}
+	return ids, copies
 }
