@@ -20,9 +20,15 @@ import (
 )
 
 const linkUsage = `
+link [--settings S.json] [--json]
 link [--settings S.json] --out clusters.csv [--pairs pairs.csv] [--model model.json] A.csv [B.csv ...]
 
-Links the records of CSV files into persons, without a store: blocks,
+Without files, links every record in the store into persons, honouring the
+latest reviewer's decision on each pair ('paradero review'); person ids carry
+over between runs and every person keeps the lineage of its records; pairs
+the model cannot decide go to the review queue.
+
+With files, links them without a store: blocks,
 estimates a Fellegi–Sunter model by EM, scores candidate pairs and clusters
 them. Writes source,record_id,cluster_id (source = the file's base name).
 Without --settings, Paradero's person settings are used: columns named by
@@ -35,6 +41,7 @@ with each comparison's weight; --model writes the fitted model as JSON.
 // linkCommand is `paradero link`.
 type linkCommand struct {
 	stdout, stderr io.Writer
+	g              *globals // the store, for linking without files
 }
 
 // Run links the files named in args.
@@ -50,14 +57,18 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 	pairsPath := fs.String("pairs", "", "also write scored pairs to this CSV file")
 	modelPath := fs.String("model", "", "also write the fitted model to this JSON file")
 	quiet := fs.Bool("quiet", false, "do not report progress on standard error")
+	asJSON := fs.Bool("json", false, "without files: print the run's summary as JSON")
+	if c.g != nil {
+		c.g.register(fs)
+	}
 	files, err := linkParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return paradero.Errorf(paradero.EUNAVAILABLE, "linking the records in the store is not available yet; name CSV files to link them")
+	if len(files) == 0 && c.g == nil {
+		return paradero.Errorf(paradero.EUNAVAILABLE, "name CSV files to link them")
 	}
-	if *outPath == "" {
+	if len(files) > 0 && *outPath == "" {
 		return paradero.Errorf(paradero.EINVALID, "--out is required")
 	}
 	s := linkage.DefaultPersonSettings()
@@ -71,6 +82,24 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+	}
+	if len(files) == 0 {
+		if err := c.g.open(ctx); err != nil {
+			return err
+		}
+		var logf func(string, ...any)
+		if !*quiet {
+			logf = func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
+		}
+		res, err := linkStore(cliContext(ctx), c.g, s, logf)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(c.stdout, res)
+		}
+		printLinkStore(c.stdout, res)
+		return nil
 	}
 	start := time.Now()
 	tables := make([]linkage.Table, 0, len(files))

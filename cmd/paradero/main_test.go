@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,5 +267,40 @@ func TestPostgreSQL(t *testing.T) {
 	}
 	if code, out, _ := pg("verify"); code != 1 || !strings.Contains(out, "First bad entry: entry 3: record") {
 		t.Errorf("verify after tampering: exit %d, %s", code, out)
+	}
+}
+
+// TestLinkAndReview links the store, then undoes a merge and the undoing
+// by reviewers' decisions, each a ledger entry that later runs honour.
+func TestLinkAndReview(t *testing.T) {
+	c := newCLI(t)
+	c.ok("import", "--kind", "roster", writeFile(t, "lista.csv", "nombres,apellidos,fecha de nacimiento,número A\n"+
+		"José Luis,Pérez Gómez,15/03/1990,A123456789\n"+
+		"Yorman,Rivas Salas,02/02/1999,A987654321\n"))
+	c.ok("import", "--kind", "family-report", writeFile(t, "familia.csv", "nombre completo,fecha de nacimiento,número A\n"+
+		"PEREZ GOMEZ JOSE LUIS,15/03/1990,A123456789\n"+
+		"Ana Quintero,1985,\n"))
+	// merges links the store and returns how many records joined another.
+	merges := func() string {
+		out := c.ok("link", "--json", "--quiet")
+		var res linkStoreResult
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(c.status().Records - res.Persons)
+	}
+	if merged := merges(); merged != "1" {
+		t.Fatalf("after linking, %s records were merged into others, want 1 (records 1 and 3 are one man)", merged)
+	}
+	c.ok("review", "1", "3", "different", "--reason", "two men of the same name, says the family")
+	if merged := merges(); merged != "0" {
+		t.Errorf("after a 'different' review, %s merges remain, want none", merged)
+	}
+	c.ok("review", "3", "1", "same", "--reason", "the consulate confirmed one passport")
+	if merged := merges(); merged != "1" {
+		t.Errorf("after undoing with a 'same' review, %s merges, want 1", merged)
+	}
+	if out := c.ok("verify"); !strings.Contains(out, "Ledger intact: 8 entries") {
+		t.Errorf("verify after two reviews = %q, want 8 entries (2 sources, 4 records, 2 reviews)", out)
 	}
 }

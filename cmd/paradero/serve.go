@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/paradero/paradero/locale"
+	"github.com/paradero/paradero/web"
+)
+
+const serveUsage = `
+serve [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--secure-cookies]
+
+Serves the web application: sign-in, the dashboard, sources and records with
+their proofs, public statistics and the audit log, in Spanish and English.
+Create accounts with 'paradero user add'. Behind a TLS-terminating proxy,
+give --secure-cookies.
+`
+
+type serveCommand struct{ g *globals }
+
+func (c *serveCommand) Run(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.g, "serve", serveUsage)
+	c.g.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "listen on `ADDR` (host:port)")
+	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
+	key := fs.String("tls-key", "", "the certificate's private key `FILE` (PEM)")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send HSTS (set when a proxy terminates TLS)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("serve takes no arguments")
+	}
+	if (*cert == "") != (*key == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if err := c.g.open(ctx); err != nil {
+		return err
+	}
+	m := &webMain{g: c.g, Listen: *listen, TLSCert: *cert, TLSKey: *key, Secure: *secure}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.g.stdout, "Paradero: %s\n", m.URL())
+	<-ctx.Done()
+	return m.Close()
+}
+
+// webMain is the running web server, wired to an opened store: Run starts
+// it and returns once it listens, Close stops it and waits. Tests start it
+// on 127.0.0.1:0.
+type webMain struct {
+	g       *globals
+	Listen  string
+	TLSCert string
+	TLSKey  string
+	Secure  bool
+	// Password overrides the cost of new password hashes (tests).
+	Password web.PasswordParams
+
+	ln   net.Listener
+	srv  *http.Server
+	done chan error
+}
+
+// Run builds the application and starts serving.
+func (m *webMain) Run(ctx context.Context) error {
+	store, ok := m.g.store.(web.Store)
+	if !ok {
+		return fmt.Errorf("serve: this store does not keep users and sessions yet; use the embedded store")
+	}
+	cat, err := locale.Load()
+	if err != nil {
+		return err
+	}
+	log := m.g.log
+	app, err := web.New(web.Config{
+		Store:   store,
+		Catalog: cat,
+		Logger:  m.g.logger,
+		Secure:  m.Secure || m.TLSCert != "",
+		Prove: func(ctx context.Context, index int64) ([]byte, error) {
+			p, err := log.Prove(ctx, index)
+			if err != nil {
+				return nil, err
+			}
+			return json.MarshalIndent(p, "", "  ")
+		},
+		Password: m.Password,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return err
+	}
+	m.ln = ln
+	m.srv = &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	m.done = make(chan error, 1)
+	go func() {
+		var err error
+		if m.TLSCert != "" {
+			err = m.srv.ServeTLS(ln, m.TLSCert, m.TLSKey)
+		} else {
+			err = m.srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		m.done <- err
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (m *webMain) Addr() string { return m.ln.Addr().String() }
+
+// URL is the server's address as a URL.
+func (m *webMain) URL() string {
+	scheme := "http"
+	if m.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + m.Addr()
+}
+
+// Close stops the server, letting requests in flight finish for up to ten
+// seconds, and waits for it.
+func (m *webMain) Close() error {
+	if m.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := m.srv.Shutdown(ctx)
+	if serr := <-m.done; err == nil {
+		err = serr
+	}
+	m.srv = nil
+	return err
+}

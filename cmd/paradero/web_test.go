@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/web"
+)
+
+// webRoster is a small source whose names try to break out of HTML.
+const webRoster = "nombres,apellidos,fecha de nacimiento,nacionalidad,número A\n" +
+	"José Luis,Pérez Gómez,15/03/1990,venezolana,A123456789\n" +
+	"<script>alert(1)</script>,\"\"\"><img src=x onerror=alert(1)>\",1992,venezolana,\n" +
+	"Yorman,Rivas,02-feb-1999,venezolana,A987654321\n"
+
+const webPassword = "una contraseña de prueba"
+
+// webWorld is a data directory with the roster imported, record 3 redacted
+// and one user per role (password webPassword), served on 127.0.0.1:0.
+type webWorld struct {
+	cli *cli
+	m   *webMain
+	url string
+}
+
+func newWebWorld(t *testing.T) *webWorld {
+	t.Helper()
+	c := newCLI(t)
+	c.ok("import", "--kind", "roster", "--published", "20/03/2025", writeFile(t, "lista.csv", webRoster))
+	c.ok("redact", "--reason", "protección de un menor", "3")
+
+	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+		getenv: func(string) string { return "" }, dataDir: c.data}
+	if err := g.open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.close)
+	// Cheap hashes: argon2id at full cost is slow under the race detector.
+	cheap := web.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	store := g.store.(accessStore)
+	ctx := operatorContext(t.Context())
+	for _, role := range paradero.Roles {
+		if _, err := createUser(ctx, store, string(role)+"@example.org", "Demo "+string(role), role, "es", webPassword, cheap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &webMain{g: g, Listen: "127.0.0.1:0", Password: cheap}
+	if err := m.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return &webWorld{cli: c, m: m, url: m.URL()}
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	w := newWebWorld(t)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := hc.Get(w.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+	get("/login")
+	u, _ := url.Parse(w.url)
+	var csrf string
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "paradero_csrf" {
+			csrf = ck.Value
+		}
+	}
+	resp, err := hc.PostForm(w.url+"/login", url.Values{"csrf": {csrf}, "email": {"documenter@example.org"}, "password": {webPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/" || resp.StatusCode != 200 {
+		t.Fatalf("login ended at %s with %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	code, body := get("/sources/1/file")
+	if code != 200 || body != webRoster {
+		t.Errorf("download = %d, %d bytes; want the roster byte for byte", code, len(body))
+	}
+	// The proof the page offers is the one `paradero prove` writes, and it
+	// checks offline.
+	code, body = get("/records/1/proof")
+	if code != 200 {
+		t.Fatalf("proof = %d", code)
+	}
+	var p struct {
+		Format string `json:"format"`
+		Index  int64  `json:"index"`
+	}
+	if err := json.Unmarshal([]byte(body), &p); err != nil || p.Format != "paradero-proof/1" || p.Index != 1 {
+		t.Fatalf("proof = %+v, %v", p, err)
+	}
+	proof := filepath.Join(t.TempDir(), "record1.proof.json")
+	if err := os.WriteFile(proof, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.cli.ok("verify-proof", "--state", t.TempDir(), "--key-file", filepath.Join(w.cli.data, "ledger.pub"), proof)
+	// The audit entries written by the server do not break the ledger.
+	w.cli.ok("verify")
+}
+
+func TestUserCommand(t *testing.T) {
+	c := newCLI(t)
+	out := c.ok("user", "add", "--email", "Ana@Example.org", "--name", "Ana <b>", "--role", "documenter", "--language", "en")
+	if !strings.Contains(out, "Created user 1, ana@example.org (documenter).") || !strings.Contains(out, "Password: ") {
+		t.Errorf("user add printed %q", out)
+	}
+	pwFile := writeFile(t, "pw", "una contraseña bastante larga\n")
+	c.ok("user", "add", "--email", "luis@example.org", "--name", "Luis", "--role", "lawyer", "--password-file", pwFile)
+	if code, _, errs := c.run("user", "add", "--email", "ana@example.org", "--name", "X", "--role", "admin"); code != 1 || !strings.Contains(errs, "exists") {
+		t.Errorf("duplicate user add: exit %d, %q", code, errs)
+	}
+	if code, _, _ := c.run("user", "add", "--email", "x@example.org", "--name", "X", "--role", "root"); code != 2 {
+		t.Errorf("bad role: exit %d, want 2", code)
+	}
+	if code, _, errs := c.run("user", "add", "--email", "y@example.org", "--name", "Y", "--role", "admin", "--password-file", writeFile(t, "short", "short")); code != 1 || !strings.Contains(errs, "at least 12") {
+		t.Errorf("short password: exit %d, %q", code, errs)
+	}
+	var users []struct {
+		ID    int64  `json:"id"`
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("user", "list", "--json")), &users); err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 2 || users[0].Email != "ana@example.org" || users[1].Role != "lawyer" {
+		t.Errorf("user list = %+v", users)
+	}
+	out = c.ok("user", "passwd", "luis@example.org")
+	if !strings.Contains(out, "New password set for user 2") || !strings.Contains(out, "Password: ") {
+		t.Errorf("user passwd printed %q", out)
+	}
+	if table := c.ok("user", "list"); !strings.Contains(table, "luis@example.org") {
+		t.Errorf("user list table = %q", table)
+	}
+}

@@ -1,0 +1,207 @@
+// Package web is Paradero's HTML application: server-rendered pages in
+// Spanish and English, sign-in, sessions and the audit of every read.
+//
+// Why this shape (after Miniflux and pkgsite):
+//   - Every route is in routes.go, on the standard library's ServeMux
+//     patterns ("GET /sources/{id}"). Handlers return an error; one adapter
+//     (errors.go) turns *paradero.Error codes into a status and a page.
+//     Users see a translated message; causes go to the log, and only for
+//     internal faults; logs never carry personal data.
+//   - Templates and static files are embedded and parsed once, in New, into
+//     the Server: a missing or broken template fails start-up, not a
+//     request. Pages render into a buffer before anything is written.
+//   - Who may see what is decided in one place, access.go, through
+//     paradero.Role.Can; it also writes the audit entry of every read of a
+//     record, a source or a file, and refuses the read if that fails.
+//     Asking for something one may not see answers exactly as for
+//     something that does not exist.
+//   - No JavaScript at all, so the Content-Security-Policy forbids every
+//     script; no inline styles; nothing is loaded from another origin.
+//   - Sessions are random tokens in HttpOnly, SameSite=Lax cookies (Secure
+//     under TLS); the store keeps only their SHA-256. A new session is made
+//     at every sign-in and removed at sign-out. Every unsafe request needs
+//     the session's (or, before sign-in, the browser's) CSRF token, and
+//     http.CrossOriginProtection also refuses cross-origin ones.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/locale"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Store is what the pages need of a store.
+type Store interface {
+	paradero.SourceService
+	paradero.RecordService
+	paradero.UserService
+	paradero.SessionService
+	paradero.AuditService
+	LatestCheckpoint(ctx context.Context) (*paradero.Checkpoint, error)
+	Status(ctx context.Context) (*paradero.Status, error)
+}
+
+// ProveFunc returns the offline-checkable proof, as a JSON document, that
+// ledger entry index is in the ledger (cmd/paradero wires ledger.Log.Prove).
+type ProveFunc func(ctx context.Context, index int64) ([]byte, error)
+
+// Config is what a Server is made of.
+type Config struct {
+	Store   Store
+	Prove   ProveFunc
+	Catalog *locale.Catalog
+	Logger  *slog.Logger
+
+	// Secure marks cookies Secure and sends HSTS: set it when the server
+	// is reached over TLS (directly or through a proxy).
+	Secure bool
+	// Password sets the cost of new password hashes; zero means
+	// DefaultPasswordParams().
+	Password PasswordParams
+	// SessionTTL is how long a session lasts; zero means 12 hours.
+	SessionTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the web application. Make one with New.
+type Server struct {
+	store     Store
+	prove     ProveFunc
+	catalog   *locale.Catalog
+	logger    *slog.Logger
+	secure    bool
+	password  PasswordParams
+	ttl       time.Duration
+	now       func() time.Time
+	pages     map[string]*template.Template
+	static    fs.FS
+	throttle  *throttle
+	dummyHash string // checked against when no user has the address, so timing tells nothing
+	handler   http.Handler
+}
+
+// New parses the templates and builds the routes. It fails if a template is
+// missing or does not parse, or the configuration is incomplete.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Prove == nil {
+		return nil, fmt.Errorf("web: a store, a catalog and a prover are required")
+	}
+	s := &Server{
+		store: cfg.Store, prove: cfg.Prove, catalog: cfg.Catalog, logger: cfg.Logger,
+		secure: cfg.Secure, password: cfg.Password, ttl: cfg.SessionTTL, now: cfg.Now,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.password == (PasswordParams{}) {
+		s.password = DefaultPasswordParams()
+	}
+	if s.ttl == 0 {
+		s.ttl = 12 * time.Hour
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.throttle = newThrottle(s.now)
+	pages, err := parsePages(assets)
+	if err != nil {
+		return nil, err
+	}
+	s.pages = pages
+	static, err := fs.Sub(assets, "static")
+	if err != nil {
+		return nil, err
+	}
+	s.static = static
+	h, err := HashPassword("not a password anyone has", s.password)
+	if err != nil {
+		return nil, err
+	}
+	s.dummyHash = h
+	s.handler = s.routes()
+	return s, nil
+}
+
+// parsePages parses every page template, each with the layout and the
+// shared parts, from fsys. A missing or broken one is an error.
+func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
+	pages := make(map[string]*template.Template)
+	for _, name := range []string{"login", "dashboard", "stats", "sources", "source", "record", "audit", "error"} {
+		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(fsys,
+			"templates/layout.html", "templates/chart.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		if t.Lookup("content") == nil || t.Lookup("layout") == nil {
+			return nil, fmt.Errorf("web: template %s defines no content", name)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// ServeHTTP serves the application.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// templateFuncs are the few helpers templates need; words come from the
+// page's Printer, never from here.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{"add": func(a, b int) int { return a + b }}
+}
+
+// page is what every template gets.
+type page struct {
+	P     Printer
+	Title string
+	User  *paradero.User
+	Actor paradero.Actor
+	CSRF  string
+	Path  string // the current path, for the language switch to come back to
+	Nav   string // the active navigation item
+	Data  any
+}
+
+// Can reports whether the page's viewer holds permission p: templates show
+// only the links that lead somewhere for them.
+func (p page) Can(perm paradero.Permission) bool { return p.Actor.Can(perm) }
+
+// render executes the page template name into a buffer and writes it with
+// status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no template %s", name)
+	}
+	st := stateOf(r.Context())
+	p := page{
+		P: Printer{st.printer}, Title: title, User: st.user, CSRF: st.csrf,
+		Path: r.URL.Path, Nav: nav, Data: data,
+		Actor: st.actor,
+	}
+	if name == "error" {
+		// An error page must not echo the path: a hidden object's page
+		// and a missing one's are the same bytes.
+		p.Path = "/"
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: rendering %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
