@@ -111,15 +111,7 @@ func (c *demoCommand) serve(ctx context.Context, listen string) error {
 				return err
 			}
 			// A demo run again on the same --data: reset the password.
-			u, err := store.FindUserByEmail(ctx, email)
-			if err != nil {
-				return err
-			}
-			h, err := web.HashPassword(pw, web.DefaultPasswordParams())
-			if err != nil {
-				return err
-			}
-			if _, err := store.UpdateUser(ctx, u.ID, paradero.UserUpdate{PasswordHash: &h}); err != nil {
+			if _, err := setPassword(ctx, store, email, pw); err != nil {
 				return err
 			}
 		}

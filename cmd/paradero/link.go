@@ -61,7 +61,7 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 	if c.g != nil {
 		c.g.register(fs)
 	}
-	files, err := linkParseArgs(fs, args)
+	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
@@ -147,25 +147,6 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 			st.Records, st.CandidatePairs, st.Links, st.Review, st.Clusters, time.Since(start).Seconds())
 	}
 	return nil
-}
-
-// linkParseArgs parses flags before, between and after the file names.
-func linkParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // linkReadCSV reads a CSV file with a header row into a table named by the

@@ -111,6 +111,23 @@ func (c *userCommand) add(ctx context.Context, args []string) error {
 }
 
 // createUser hashes pw and stores a new user, auditing it.
+// setPassword gives the user with this e-mail a new password; the store
+// revokes their sessions.
+func setPassword(ctx context.Context, store accessStore, email, pw string) (*paradero.User, error) {
+	u, err := store.FindUserByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	h, err := web.HashPassword(pw, web.DefaultPasswordParams())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.UpdateUser(ctx, u.ID, paradero.UserUpdate{PasswordHash: &h}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 func createUser(ctx context.Context, store accessStore, email, name string, role paradero.Role, lang, pw string, p web.PasswordParams) (*paradero.User, error) {
 	if err := web.CheckNewPassword(pw); err != nil {
 		return nil, err
@@ -206,15 +223,8 @@ func (c *userCommand) passwd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := store.FindUserByEmail(ctx, pos[0])
+	u, err := setPassword(ctx, store, pos[0], pw)
 	if err != nil {
-		return err
-	}
-	h, err := web.HashPassword(pw, web.DefaultPasswordParams())
-	if err != nil {
-		return err
-	}
-	if _, err := store.UpdateUser(ctx, u.ID, paradero.UserUpdate{PasswordHash: &h}); err != nil {
 		return err
 	}
 	if err := store.CreateAuditEntry(ctx, paradero.NewAuditEntry(ctx, paradero.AuditUserUpdate, fmt.Sprintf("user:%d", u.ID))); err != nil {
