@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/postgres/pgtest"
 	"github.com/paradero/paradero/sqlite"
 )
@@ -234,6 +235,28 @@ func TestShow(t *testing.T) {
 	}
 	if code, _, _ := c.run("show", "record:99"); code != 1 {
 		t.Errorf("show of a missing record: exit %d, want 1", code)
+	}
+	// Every read of a record and every download is audited, by id only.
+	db, err := sqlite.Open(t.Context(), c.data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, _, err := db.FindAuditEntries(t.Context(), paradero.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var views, downloads int
+	for _, e := range entries {
+		switch {
+		case e.Action == paradero.AuditRecordView && e.Object == "record:2":
+			views++
+		case e.Action == paradero.AuditSourceDownload && e.Object == "source:1":
+			downloads++
+		}
+	}
+	if views != 2 || downloads != 1 {
+		t.Errorf("audit log has %d views of record 2 and %d downloads, want 2 and 1", views, downloads)
 	}
 }
 

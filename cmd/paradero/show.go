@@ -56,6 +56,9 @@ func (c *showCommand) showRecord(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if err := c.g.audit(ctx, paradero.AuditRecordView, fmt.Sprintf("record:%d", id)); err != nil {
+		return err
+	}
 	src, err := c.g.store.FindSourceByID(ctx, r.SourceID)
 	if err != nil {
 		return err
@@ -83,6 +86,9 @@ func (c *showCommand) showSource(ctx context.Context, id int64, file string) err
 		return err
 	}
 	if file != "" {
+		if err := c.g.audit(ctx, paradero.AuditSourceDownload, fmt.Sprintf("source:%d", id)); err != nil {
+			return err
+		}
 		return c.writeBlob(ctx, src, file)
 	}
 	w := tabwriter.NewWriter(c.g.stdout, 0, 0, 2, ' ', 0)
@@ -119,4 +125,17 @@ func (c *showCommand) writeBlob(ctx context.Context, src *paradero.Source, file 
 		return err
 	}
 	return f.Close()
+}
+
+// audit records a read in the store's audit log, as the web app does, when
+// the store keeps one. A read that cannot be audited is refused.
+func (g *globals) audit(ctx context.Context, action, object string) error {
+	a, ok := g.store.(paradero.AuditService)
+	if !ok {
+		return nil
+	}
+	if err := a.CreateAuditEntry(ctx, paradero.NewAuditEntry(ctx, action, object)); err != nil {
+		return fmt.Errorf("the read could not be audited, so it is refused: %w", err)
+	}
+	return nil
 }
