@@ -399,30 +399,44 @@ func (bl *blocking) chunks(target int) []chunk {
 }
 
 // eachPair calls f for every candidate pair of the chunk, a < b, that the
-// link type allows, that no earlier rule produced, and, when firstNew > 0,
-// that has at least one record at or after firstNew (incremental linking).
-func (ds *dataset) eachPair(bl *blocking, c chunk, firstNew int, f func(a, b int32)) {
+// link type allows, that no earlier rule produced, and, when isNew is not
+// nil, that has at least one new record (incremental linking). A block
+// without a new record costs one pass over its members.
+func (ds *dataset) eachPair(bl *blocking, c chunk, isNew []bool, f func(a, b int32)) {
 	order, st := bl.order[c.rule], bl.starts[c.rule]
 	linkOnly := ds.s.LinkType == LinkOnly
+	emit := func(a, b int32) {
+		if linkOnly && ds.src[a] == ds.src[b] {
+			return
+		}
+		if c.rule > 0 && bl.coveredBefore(c.rule, a, b) {
+			return
+		}
+		f(a, b)
+	}
 	for blk := c.first; blk < c.end; blk++ {
-		members := order[st[blk]:st[blk+1]]
-		// Members are in index order; new records come last.
-		p := 0
-		if firstNew > 0 {
-			p, _ = slices.BinarySearch(members, int32(firstNew))
-			if p == len(members) {
+		members := order[st[blk]:st[blk+1]] // in index order
+		if isNew == nil {
+			for i, a := range members {
+				for _, b := range members[i+1:] {
+					emit(a, b)
+				}
+			}
+			continue
+		}
+		// Each new member pairs with every earlier member that is old and
+		// every later member, so that a pair of new records comes once.
+		for i, x := range members {
+			if !isNew[x] {
 				continue
 			}
-		}
-		for i, a := range members {
-			for _, b := range members[max(i+1, p):] {
-				if linkOnly && ds.src[a] == ds.src[b] {
-					continue
+			for _, a := range members[:i] {
+				if !isNew[a] {
+					emit(a, x)
 				}
-				if c.rule > 0 && bl.coveredBefore(c.rule, a, b) {
-					continue
-				}
-				f(a, b)
+			}
+			for _, b := range members[i+1:] {
+				emit(x, b)
 			}
 		}
 	}

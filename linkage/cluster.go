@@ -215,3 +215,110 @@ func (c *clusterer) labels() []int32 {
 	}
 	return out
 }
+
+// startFrom resolves the persons an incremental run starts from and marks
+// the records it links: those in no person, and those of the persons that
+// reviewers' decisions split. A cannot-link between records that persons
+// and must-links hold together dissolves the person holding both, else
+// the persons of either record, else every person joining them; their
+// records are linked again, as a full run would. It returns, per record,
+// whether it is to be linked, and the kept persons as record indexes. A
+// record in two persons, or one not in the input, is EINVALID.
+func startFrom(index map[RecordRef]int32, persons [][]RecordRef, decisions []Decision) ([]bool, [][]int32, error) {
+	n := len(index)
+	of := make([]int32, n) // each record's person, -1 for none
+	for i := range of {
+		of[i] = -1
+	}
+	ps := make([][]int32, len(persons))
+	for p, refs := range persons {
+		for _, r := range refs {
+			i, ok := index[r]
+			if !ok {
+				return nil, nil, paradero.Errorf(paradero.EINVALID, "a person holds record %s, which is not in the input", r)
+			}
+			if of[i] >= 0 {
+				return nil, nil, paradero.Errorf(paradero.EINVALID, "record %s is in two persons", r)
+			}
+			of[i] = int32(p)
+			ps[p] = append(ps[p], i)
+		}
+	}
+	type pair struct{ a, b int32 }
+	var same, cannot []pair
+	for _, d := range decisions {
+		a, okA := index[d.A]
+		b, okB := index[d.B]
+		if !okA || !okB {
+			continue // applyDecisions reports it
+		}
+		if d.Same {
+			same = append(same, pair{a, b})
+		} else {
+			cannot = append(cannot, pair{a, b})
+		}
+	}
+	// byDecisions joins records by must-links only: a cannot-link between
+	// records it joins is the reviewers' contradiction, which no release
+	// resolves (applyDecisions reports it).
+	byDecisions := newClusterer(n, nil)
+	for _, p := range same {
+		byDecisions.union(p.a, p.b)
+	}
+	released := make([]bool, len(persons))
+	for {
+		c := newClusterer(n, nil)
+		for p, members := range ps {
+			if !released[p] {
+				for _, x := range members[1:] {
+					c.union(members[0], x)
+				}
+			}
+		}
+		for _, p := range same {
+			c.union(p.a, p.b)
+		}
+		more := false
+		for _, p := range cannot {
+			r := c.find(p.a)
+			if r != c.find(p.b) || byDecisions.find(p.a) == byDecisions.find(p.b) {
+				continue
+			}
+			// Release the person holding both records; else the persons
+			// of either; else every person of the component.
+			qa, qb := of[p.a], of[p.b]
+			switch {
+			case qa >= 0 && qa == qb && !released[qa]:
+				released[qa] = true
+			case qa >= 0 && !released[qa] || qb >= 0 && !released[qb]:
+				for _, q := range []int32{qa, qb} {
+					if q >= 0 {
+						released[q] = true
+					}
+				}
+			default:
+				for _, x := range c.members[r] {
+					if q := of[x]; q >= 0 {
+						released[q] = true
+					}
+				}
+			}
+			more = true
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	isNew := make([]bool, n)
+	var kept [][]int32
+	for i, p := range of {
+		isNew[i] = p < 0 || released[p]
+	}
+	for p, members := range ps {
+		if !released[p] && len(members) > 0 {
+			kept = append(kept, members)
+		}
+	}
+	return isNew, kept, nil
+}

@@ -35,6 +35,7 @@ func (o Options) logf(format string, args ...any) {
 // Stats describe a run.
 type Stats struct {
 	Records        int
+	NewRecords     int // records whose pairs were scored: all but in an incremental run
 	Rules          [][]string
 	RulePairs      []int64 // new candidate pairs each rule adds
 	SkippedRecords []int   // per rule, records in blocks over max_block_size
@@ -81,6 +82,8 @@ type Result struct {
 	ds *dataset
 	nz *Normalizer
 	sc *scorer
+	// fitted is the number of records the Model was fitted on.
+	fitted int
 }
 
 type candidate struct {
@@ -106,10 +109,32 @@ func Link(ctx context.Context, s Settings, tables []Table, opt Options) (*Result
 // in Link.
 func (r *Result) Extend(ctx context.Context, tables []Table, opt Options) (*Result, error) {
 	all := append(slices.Clip(slices.Clone(r.ds.tables)), tables...)
-	return run(ctx, r.Settings, r.nz, all, r, opt)
+	byCluster := make(map[int][]RecordRef)
+	for i, c := range r.Cluster {
+		byCluster[c] = append(byCluster[c], r.Records[i])
+	}
+	persons := make([][]RecordRef, 0, len(byCluster))
+	for i, c := range r.Cluster {
+		if c == i {
+			persons = append(persons, byCluster[c])
+		}
+	}
+	b := &base{rules: r.Stats.Rules, model: r.Model, persons: persons, pairs: r.Pairs, fitted: r.fitted}
+	return run(ctx, r.Settings, r.nz, all, b, opt)
 }
 
-func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *Result, opt Options) (*Result, error) {
+// base is what an incremental run starts from: the blocking rules and
+// model of a full run, and the persons found so far. Records in no person
+// are new.
+type base struct {
+	rules   [][]string
+	model   *Model
+	persons [][]RecordRef
+	pairs   []ScoredPair // scored pairs kept from before (Extend)
+	fitted  int          // records the model was fitted on
+}
+
+func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *base, opt Options) (*Result, error) {
 	durs := make(map[string]time.Duration)
 	lap := time.Now()
 	stage := func(name string) {
@@ -121,18 +146,30 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	if err != nil {
 		return nil, err
 	}
-	firstNew := 0
-	if prev != nil {
-		firstNew = prev.ds.n
-	}
 	if s.LinkType == LinkOnly && len(tables) < 2 {
 		return nil, paradero.Errorf(paradero.EINVALID, "link_only needs at least two inputs")
+	}
+	refs := make([]RecordRef, ds.n)
+	index := make(map[RecordRef]int32, ds.n)
+	for i := range refs {
+		refs[i] = RecordRef{Source: tables[ds.src[i]].Name, ID: ds.ids[i]}
+		index[refs[i]] = int32(i)
+	}
+	// isNew marks the records whose pairs are scored in an incremental
+	// run (nil: every record); persons are the clusters it starts from.
+	var isNew []bool
+	var persons [][]int32
+	if prev != nil {
+		isNew, persons, err = startFrom(index, prev.persons, opt.Decisions)
+		if err != nil {
+			return nil, err
+		}
 	}
 	stage("prepare")
 	rules := s.Blocking
 	switch {
 	case prev != nil:
-		rules = prev.Stats.Rules
+		rules = prev.rules
 	case len(rules) == 0:
 		rules = ds.chooseBlocking()
 	}
@@ -144,10 +181,19 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	counts := make([]int64, len(chunks))
 	parallel(len(chunks), opt.Workers, func(i int) {
 		n := int64(0)
-		ds.eachPair(bl, chunks[i], firstNew, func(a, b int32) { n++ })
+		ds.eachPair(bl, chunks[i], isNew, func(a, b int32) { n++ })
 		counts[i] = n
 	})
-	st := Stats{Records: ds.n, Rules: rules, RulePairs: make([]int64, len(rules)), SkippedRecords: bl.skipped, Durations: durs}
+	newRecords := ds.n
+	if isNew != nil {
+		newRecords = 0
+		for _, x := range isNew {
+			if x {
+				newRecords++
+			}
+		}
+	}
+	st := Stats{Records: ds.n, NewRecords: newRecords, Rules: rules, RulePairs: make([]int64, len(rules)), SkippedRecords: bl.skipped, Durations: durs}
 	for i, c := range chunks {
 		st.RulePairs[c.rule] += counts[i]
 		st.CandidatePairs += counts[i]
@@ -178,9 +224,12 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 		fc := make(map[ruleCount]int64)
 		cc := make(map[ruleCount]int64)
 		r0 := chunks[i].rule
-		ds.eachPair(bl, chunks[i], firstNew, func(a, b int32) {
+		ds.eachPair(bl, chunks[i], isNew, func(a, b int32) {
 			p := ds.compare(int(a), int(b))
 			out = append(out, candidate{a, b, p})
+			if prev != nil {
+				return // no training
+			}
 			fc[ruleCount{r0, p}]++
 			for r := r0; r < len(bl.rules); r++ {
 				if k := bl.keys[r][a]; k >= 0 && k == bl.keys[r][b] && bl.usable[r][k] {
@@ -197,7 +246,7 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 
 	var model *Model
 	if prev != nil {
-		model = prev.Model
+		model = prev.model
 	} else {
 		first := make(map[ruleCount]float64)
 		cover := make(map[ruleCount]float64)
@@ -256,7 +305,7 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	var edges []edge
 	var pairs []ScoredPair
 	if prev != nil {
-		pairs = slices.Clone(prev.Pairs)
+		pairs = slices.Clone(prev.pairs)
 	}
 	for _, cs := range cands {
 		for _, c := range cs {
@@ -277,6 +326,9 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 		}
 		return cmp.Compare(x.B, y.B)
 	})
+	// A pair kept from before comes again if a decision released its
+	// records; it is scored the same.
+	pairs = slices.CompactFunc(pairs, func(x, y ScoredPair) bool { return x.A == y.A && x.B == y.B })
 	for _, p := range pairs {
 		if p.Weight >= th.Link {
 			st.Links++
@@ -287,12 +339,6 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	}
 	stage("score")
 
-	refs := make([]RecordRef, ds.n)
-	index := make(map[RecordRef]int32, ds.n)
-	for i := range refs {
-		refs[i] = RecordRef{Source: tables[ds.src[i]].Name, ID: ds.ids[i]}
-		index[refs[i]] = int32(i)
-	}
 	// A pair that can only agree on weak comparisons (a country shared by
 	// half the records, sex) says too little to weigh in a merge; strong
 	// comparisons are those whose largest weight — agreement, not
@@ -320,9 +366,9 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 		}
 		return sc.weight(p, int(a), int(b)) + sc.prior, true
 	})
-	if prev != nil {
-		for i, c := range prev.Cluster {
-			cl.union(int32(i), int32(c))
+	for _, p := range persons {
+		for _, x := range p[1:] {
+			cl.union(p[0], x)
 		}
 	}
 	if err := cl.applyDecisions(index, opt.Decisions); err != nil {
@@ -341,7 +387,11 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 	opt.logf("linkage: stages: prepare %v, block %v, compare %v, estimate u %v, EM %v, score %v, cluster %v",
 		durs["prepare"].Round(time.Millisecond), durs["block"].Round(time.Millisecond), durs["compare"].Round(time.Millisecond),
 		durs["estimate_u"].Round(time.Millisecond), durs["em"].Round(time.Millisecond), durs["score"].Round(time.Millisecond), durs["cluster"].Round(time.Millisecond))
-	return &Result{Settings: s, Model: model, Thresholds: th, Stats: st, Records: refs, Cluster: cluster, Pairs: pairs, ds: ds, nz: nz, sc: sc}, nil
+	fitted := ds.n
+	if prev != nil {
+		fitted = prev.fitted
+	}
+	return &Result{Settings: s, Model: model, Thresholds: th, Stats: st, Records: refs, Cluster: cluster, Pairs: pairs, ds: ds, nz: nz, sc: sc, fitted: fitted}, nil
 }
 
 // Review returns the pairs in the review band, ordered by (A, B).

@@ -21,6 +21,7 @@ import (
 
 const linkUsage = `
 link [--settings S.json] [--json]
+link --incremental [--json]
 link [--settings S.json] --out clusters.csv [--pairs pairs.csv] [--model model.json] A.csv [B.csv ...]
 
 Without files, links every record in the store into persons, honouring the
@@ -58,6 +59,7 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 	modelPath := fs.String("model", "", "also write the fitted model to this JSON file")
 	quiet := fs.Bool("quiet", false, "do not report progress on standard error")
 	asJSON := fs.Bool("json", false, "without files: print the run's summary as JSON")
+	incremental := fs.Bool("incremental", false, "without files: link only records in no person yet, with the last full run's model")
 	if c.g != nil {
 		c.g.register(fs)
 	}
@@ -67,6 +69,9 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 	}
 	if len(files) == 0 && c.g == nil {
 		return paradero.Errorf(paradero.EUNAVAILABLE, "name CSV files to link them")
+	}
+	if *incremental && (len(files) > 0 || *settingsPath != "") {
+		return paradero.Errorf(paradero.EINVALID, "--incremental links the store with the settings of the last full run: no files, no --settings")
 	}
 	if len(files) > 0 && *outPath == "" {
 		return paradero.Errorf(paradero.EINVALID, "--out is required")
@@ -91,7 +96,7 @@ func (c *linkCommand) Run(ctx context.Context, args []string) error {
 		if !*quiet {
 			logf = func(format string, args ...any) { fmt.Fprintf(c.stderr, format+"\n", args...) }
 		}
-		res, err := linkStore(cliContext(ctx), c.g, s, logf)
+		res, err := linkStore(cliContext(ctx), c.g, s, *incremental, logf)
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/paradero/paradero"
@@ -14,7 +20,9 @@ import (
 // linkStoreResult is what a store-mode link run did.
 type linkStoreResult struct {
 	Run            int64 `json:"run"`
+	Incremental    bool  `json:"incremental"`
 	Records        int   `json:"records"`
+	NewRecords     int   `json:"new_records"` // records linked; the rest kept their persons
 	Sources        int   `json:"sources"`
 	Persons        int   `json:"persons"`
 	CandidatePairs int64 `json:"candidate_pairs"`
@@ -23,13 +31,43 @@ type linkStoreResult struct {
 	Decisions      int   `json:"decisions"`
 }
 
-// linkStore links every record in the store into persons, honouring the
+// linkStateFile is where store-mode linking keeps, in the data directory,
+// the fitted model of the last full run and the persons of the last run,
+// for --incremental. (The store has no place for them yet.)
+const linkStateFile = "linkage-state.json"
+
+// linkStoreState is the content of linkStateFile.
+type linkStoreState struct {
+	Version int `json:"version"` // linkStoreStateVersion
+	// Run is the link run that saved Persons.
+	Run int64 `json:"run"`
+	// Persons is the partition Run saved, as record ids.
+	Persons [][]int64 `json:"persons"`
+	// Linkage is the linkage.State of the last full run.
+	Linkage json.RawMessage `json:"linkage"`
+}
+
+const linkStoreStateVersion = 1
+
+// linkStore links the records in the store into persons, honouring the
 // reviewers' latest decision on each pair, and saves the persons, their
-// lineage and the review queue.
-func linkStore(ctx context.Context, g *globals, settings linkage.Settings, logf func(string, ...any)) (*linkStoreResult, error) {
+// lineage and the review queue. A full run refits the model on every
+// record; an incremental one links the records that are in no person yet
+// with the model of the last full run (see linkStoreIncremental). Both
+// then keep the model and the persons in the data directory.
+func linkStore(ctx context.Context, g *globals, settings linkage.Settings, incremental bool, logf func(string, ...any)) (*linkStoreResult, error) {
 	ps, ok := g.store.(paradero.PersonService)
 	if !ok {
 		return nil, paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep persons yet")
+	}
+	var saved *linkStoreState
+	var state *linkage.State
+	if incremental {
+		var err error
+		if saved, state, err = readLinkState(g.dataDir); err != nil {
+			return nil, err
+		}
+		settings = state.Settings
 	}
 	tables, err := linkTablesFromStore(ctx, g.store)
 	if err != nil {
@@ -43,9 +81,26 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, logf 
 	if err != nil {
 		return nil, err
 	}
-	res, err := linkage.Link(ctx, settings, tables, linkage.Options{Decisions: decisions, Logf: logf})
-	if err != nil {
-		return nil, err
+	opt := linkage.Options{Decisions: decisions, Logf: logf}
+	var res *linkage.Result
+	var oldQueue []paradero.ReviewPair
+	if incremental {
+		persons, err := linkCheckState(ctx, ps, saved, tables)
+		if err != nil {
+			return nil, err
+		}
+		if res, err = linkage.LinkIncremental(ctx, state, tables, persons, opt); err != nil {
+			return nil, err
+		}
+		// The queue of the last run stays: its pairs were not scored again.
+		if oldQueue, err = linkReadQueue(ctx, ps); err != nil {
+			return nil, err
+		}
+	} else {
+		if res, err = linkage.Link(ctx, settings, tables, opt); err != nil {
+			return nil, err
+		}
+		state = res.State()
 	}
 	recordID := func(i int) (int64, error) {
 		return strconv.ParseInt(res.Records[i].ID, 10, 64)
@@ -66,6 +121,8 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, logf 
 	for i, c := range order {
 		clusters[i] = byCluster[c]
 	}
+	type pairKey struct{ a, b int64 }
+	fresh := make(map[pairKey]bool)
 	var queue []paradero.ReviewPair
 	for _, p := range res.Review() {
 		a, errA := recordID(p.A)
@@ -84,7 +141,13 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, logf 
 		if a > b {
 			a, b = b, a
 		}
+		fresh[pairKey{a, b}] = true
 		queue = append(queue, paradero.ReviewPair{RecordA: a, RecordB: b, Probability: p.Probability, Weight: p.Weight, Explanation: raw})
+	}
+	for _, q := range oldQueue {
+		if !fresh[pairKey{q.RecordA, q.RecordB}] {
+			queue = append(queue, q)
+		}
 	}
 	settingsJSON, err := json.Marshal(settings)
 	if err != nil {
@@ -94,8 +157,139 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, logf 
 	if err := ps.SaveLinkRun(ctx, run, clusters, queue); err != nil {
 		return nil, err
 	}
-	return &linkStoreResult{Run: run.ID, Records: len(res.Records), Sources: len(tables), Persons: len(clusters),
-		CandidatePairs: res.Stats.CandidatePairs, Links: res.Stats.Links, Review: len(queue), Decisions: len(decisions)}, nil
+	if err := writeLinkState(g.dataDir, run.ID, state, clusters); err != nil {
+		return nil, err
+	}
+	return &linkStoreResult{Run: run.ID, Incremental: incremental, Records: len(res.Records), NewRecords: res.Stats.NewRecords,
+		Sources: len(tables), Persons: len(clusters), CandidatePairs: res.Stats.CandidatePairs, Links: res.Stats.Links,
+		Review: len(queue), Decisions: len(decisions)}, nil
+}
+
+// readLinkState reads the state the last run kept in the data directory.
+func readLinkState(dir string) (*linkStoreState, *linkage.State, error) {
+	b, err := os.ReadFile(filepath.Join(dir, linkStateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, paradero.Errorf(paradero.EINVALID, "no fitted model to link incrementally with: run 'paradero link' without --incremental first")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var saved linkStoreState
+	if err := json.Unmarshal(b, &saved); err != nil || saved.Version != linkStoreStateVersion {
+		return nil, nil, paradero.Errorf(paradero.EINVALID, "%s is not a linkage state this program reads: run 'paradero link' without --incremental", linkStateFile)
+	}
+	st, err := linkage.ReadState(bytes.NewReader(saved.Linkage))
+	if err != nil {
+		return nil, nil, err
+	}
+	return &saved, st, nil
+}
+
+// writeLinkState replaces the state file: written aside, then renamed, so
+// that a crash leaves the old one or the new one.
+func writeLinkState(dir string, run int64, st *linkage.State, persons [][]int64) error {
+	var lin bytes.Buffer
+	if _, err := st.WriteTo(&lin); err != nil {
+		return err
+	}
+	b, err := json.Marshal(linkStoreState{Version: linkStoreStateVersion, Run: run, Persons: persons, Linkage: lin.Bytes()})
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, linkStateFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("link: saving the model for --incremental: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("link: saving the model for --incremental: %w", err)
+	}
+	return nil
+}
+
+// linkCheckState returns the persons of the saved state as record refs,
+// after checking that they are still the store's: every record they hold
+// exists, every other record is linked to no person yet, and a sample of
+// the persons (up to linkCheckSample, evenly spread) has exactly the
+// saved records and no lineage from a later run. A mismatch means another
+// run saved persons since, and is EINVALID: run a full link.
+func linkCheckState(ctx context.Context, ps paradero.PersonService, saved *linkStoreState, tables []linkage.Table) ([][]linkage.RecordRef, error) {
+	ref := make(map[int64]linkage.RecordRef)
+	for _, t := range tables {
+		for _, row := range t.Rows {
+			id, err := strconv.ParseInt(row[0], 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			ref[id] = linkage.RecordRef{Source: t.Name, ID: row[0]}
+		}
+	}
+	stale := func(format string, args ...any) error {
+		return paradero.Errorf(paradero.EINVALID, "the saved persons of run %d are not the store's (%s): run 'paradero link' without --incremental",
+			saved.Run, fmt.Sprintf(format, args...))
+	}
+	persons := make([][]linkage.RecordRef, len(saved.Persons))
+	known := make(map[int64]bool)
+	for i, p := range saved.Persons {
+		for _, id := range p {
+			r, ok := ref[id]
+			if !ok {
+				return nil, stale("record %d is gone", id)
+			}
+			known[id] = true
+			persons[i] = append(persons[i], r)
+		}
+	}
+	for id := range ref {
+		if known[id] {
+			continue
+		}
+		_, err := ps.FindPersonOfRecord(ctx, id)
+		if err == nil {
+			return nil, stale("record %d is linked already", id)
+		}
+		if paradero.ErrorCode(err) != paradero.ENOTFOUND {
+			return nil, err
+		}
+	}
+	n := len(saved.Persons)
+	for k := range min(n, linkCheckSample) {
+		want := slices.Sorted(slices.Values(saved.Persons[k*n/min(n, linkCheckSample)]))
+		p, err := ps.FindPersonOfRecord(ctx, want[0])
+		if err != nil {
+			return nil, stale("record %d: %v", want[0], err)
+		}
+		if !slices.Equal(p.Records, want) {
+			return nil, stale("person %d holds %v, not %v", p.ID, p.Records, want)
+		}
+		for _, l := range p.Lineage {
+			if l.FromRun > saved.Run || l.UntilRun > saved.Run {
+				return nil, stale("person %d changed in run %d", p.ID, max(l.FromRun, l.UntilRun))
+			}
+		}
+	}
+	return persons, nil
+}
+
+// linkCheckSample is how many saved persons linkCheckState compares with
+// the store's.
+const linkCheckSample = 32
+
+// linkReadQueue reads the whole review queue.
+func linkReadQueue(ctx context.Context, ps paradero.PersonService) ([]paradero.ReviewPair, error) {
+	var out []paradero.ReviewPair
+	for {
+		page, total, err := ps.FindReviewQueue(ctx, paradero.ReviewFilter{Offset: len(out), Limit: 10000})
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range page {
+			out = append(out, *q)
+		}
+		if len(page) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
 }
 
 // linkTablesFromStore reads every record, one table per source, with the
@@ -176,7 +370,12 @@ func latestDecisions(ctx context.Context, store paradero.Store, reviews []*parad
 }
 
 func printLinkStore(w io.Writer, r *linkStoreResult) {
-	fmt.Fprintf(w, "Linked %d records from %d sources into %d persons (run %d).\n", r.Records, r.Sources, r.Persons, r.Run)
+	if r.Incremental {
+		fmt.Fprintf(w, "Linked %d new records against %d in the store: %d records from %d sources in %d persons (run %d).\n",
+			r.NewRecords, r.Records-r.NewRecords, r.Records, r.Sources, r.Persons, r.Run)
+	} else {
+		fmt.Fprintf(w, "Linked %d records from %d sources into %d persons (run %d).\n", r.Records, r.Sources, r.Persons, r.Run)
+	}
 	fmt.Fprintf(w, "%d candidate pairs scored; %d links; %d pairs for review; %d reviewers' decisions honoured.\n",
 		r.CandidatePairs, r.Links, r.Review, r.Decisions)
 }
