@@ -218,6 +218,9 @@ func (s *DB) RedactRecord(ctx context.Context, x *paradero.Redaction) error {
 		x.ID, x.RecordID, x.Reason, x.CreatedAt.UnixMicro(), x.CreatedBy, x.Salt, x.Commitment[:], x.Signature, x.LedgerIndex); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	if err := unindexRedactionsTx(ctx, tx); err != nil {
+		return fmt.Errorf("%s: search index: %w", op, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Err: err}
 	}

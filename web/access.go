@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -185,4 +187,264 @@ func (s *Server) statistics(ctx context.Context) (*paradero.Status, map[paradero
 		}
 	}
 	return st, byKind, nil
+}
+
+// Audit actions of the pages added in the second slice. They belong
+// beside the others in the root package's audit.go; until they move there
+// they are named here.
+const (
+	auditPersonView   = "person.view"   // a person's page (its records' content) was shown
+	auditReviewCreate = "review.create" // a reviewer decided a pair
+	auditSourceImport = "source.import" // a source was imported from the web
+)
+
+// The second slice's pages need no permission of their own yet: reading a
+// person, searching, reviewing matches and importing are what the
+// documenters and administrators who browse evidence do, and nobody else
+// (least privilege: lawyers and families never search the database).
+// When a role needs one without the others, give each its own Permission
+// in the root package's Role.Can.
+const (
+	permPersons = paradero.PermBrowseEvidence
+	permSearch  = paradero.PermBrowseEvidence
+	permReview  = paradero.PermBrowseEvidence
+	permImport  = paradero.PermBrowseEvidence
+)
+
+// personService returns the store's persons, if it keeps them.
+func (s *Server) personService() (paradero.PersonService, bool) {
+	ps, ok := s.store.(paradero.PersonService)
+	return ps, ok
+}
+
+// mention is a record with its source.
+type mention struct {
+	Record *paradero.Record
+	Source *paradero.Source
+}
+
+// loadMentions reads records and their sources, each source once.
+func (s *Server) loadMentions(ctx context.Context, ids []int64) (map[int64]mention, error) {
+	out := make(map[int64]mention, len(ids))
+	srcs := make(map[int64]*paradero.Source)
+	for _, id := range ids {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		rec, err := s.store.FindRecordByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		src, ok := srcs[rec.SourceID]
+		if !ok {
+			if src, err = s.store.FindSourceByID(ctx, rec.SourceID); err != nil {
+				return nil, err
+			}
+			srcs[rec.SourceID] = src
+		}
+		out[id] = mention{Record: rec, Source: src}
+	}
+	return out, nil
+}
+
+// findPerson returns a person and every record it ever held, with their
+// sources, auditing the view.
+func (s *Server) findPerson(ctx context.Context, id int64) (*paradero.Person, map[int64]mention, error) {
+	if err := require(ctx, permPersons); err != nil {
+		return nil, nil, err
+	}
+	ps, ok := s.personService()
+	if !ok {
+		return nil, nil, notFoundError()
+	}
+	p, err := ps.FindPersonByID(ctx, id)
+	if err != nil {
+		return nil, nil, hide(err)
+	}
+	ids := make([]int64, 0, len(p.Lineage))
+	for _, l := range p.Lineage {
+		ids = append(ids, l.RecordID)
+	}
+	ms, err := s.loadMentions(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.audit(ctx, auditPersonView, objectID("person", id)); err != nil {
+		return nil, nil, err
+	}
+	return p, ms, nil
+}
+
+// personOfRecord returns the person a record belongs to, or nil when the
+// record is not linked yet or the store keeps no persons: then the record
+// is its own person. The caller has shown (and audited) the record.
+func (s *Server) personOfRecord(ctx context.Context, recordID int64) (*paradero.Person, error) {
+	if err := require(ctx, permPersons); err != nil {
+		return nil, err
+	}
+	ps, ok := s.personService()
+	if !ok {
+		return nil, nil
+	}
+	p, err := ps.FindPersonOfRecord(ctx, recordID)
+	if paradero.ErrorCode(err) == paradero.ENOTFOUND {
+		return nil, nil
+	}
+	return p, err
+}
+
+// searchRecords runs a search and reads the records it found, auditing
+// that a search was run (never what was searched for).
+func (s *Server) searchRecords(ctx context.Context, q paradero.SearchQuery) (*paradero.SearchResult, map[int64]mention, error) {
+	if err := require(ctx, permSearch); err != nil {
+		return nil, nil, err
+	}
+	ss, ok := s.store.(paradero.SearchService)
+	if !ok {
+		return nil, nil, paradero.Errorf(paradero.EUNAVAILABLE, "this store cannot search yet")
+	}
+	if err := s.audit(ctx, paradero.AuditSearch, ""); err != nil {
+		return nil, nil, err
+	}
+	res, err := ss.SearchRecords(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.RecordID
+	}
+	ms, err := s.loadMentions(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, ms, nil
+}
+
+// findReviewQueue returns a page of the pairs awaiting review.
+func (s *Server) findReviewQueue(ctx context.Context, f paradero.ReviewFilter) ([]*paradero.ReviewPair, int, error) {
+	if err := require(ctx, permReview); err != nil {
+		return nil, 0, err
+	}
+	ps, ok := s.personService()
+	if !ok {
+		return nil, 0, nil
+	}
+	return ps.FindReviewQueue(ctx, f)
+}
+
+// findReviewPair returns the queued pair a–b and both records, auditing
+// the view of each record.
+func (s *Server) findReviewPair(ctx context.Context, a, b int64) (*paradero.ReviewPair, map[int64]mention, error) {
+	if err := require(ctx, permReview); err != nil {
+		return nil, nil, err
+	}
+	ps, ok := s.personService()
+	if !ok {
+		return nil, nil, notFoundError()
+	}
+	pair, err := findQueued(ctx, ps, a, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := s.loadMentions(ctx, []int64{a, b})
+	if err != nil {
+		return nil, nil, hide(err)
+	}
+	for _, id := range []int64{a, b} {
+		if err := s.audit(ctx, paradero.AuditRecordView, objectID("record", id)); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pair, ms, nil
+}
+
+// findQueued looks a pair up in the review queue, page by page (the queue
+// has no lookup by pair; it is short, being what the model could not
+// decide).
+func findQueued(ctx context.Context, ps paradero.PersonService, a, b int64) (*paradero.ReviewPair, error) {
+	for off := 0; ; {
+		page, total, err := ps.FindReviewQueue(ctx, paradero.ReviewFilter{Offset: off, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page {
+			if p.RecordA == a && p.RecordB == b {
+				return p, nil
+			}
+		}
+		off += len(page)
+		if len(page) == 0 || off >= total {
+			return nil, notFoundError()
+		}
+	}
+}
+
+// createReview records a reviewer's decision as a ledger entry, audits it
+// and has the ledger sign a checkpoint that covers it: the server reaches
+// its ledger.Log through Prove, and proving the new entry signs a
+// checkpoint of the grown tree (ledger.Log.Prove calls Log.Checkpoint).
+func (s *Server) createReview(ctx context.Context, x *paradero.Review) error {
+	if err := require(ctx, permReview); err != nil {
+		return err
+	}
+	ps, ok := s.personService()
+	if !ok {
+		return notFoundError()
+	}
+	if err := ps.CreateReview(ctx, x); err != nil {
+		return hide(err)
+	}
+	if err := s.audit(ctx, auditReviewCreate, objectID("review", x.ID)); err != nil {
+		return err
+	}
+	if _, err := s.prove(ctx, x.LedgerIndex); err != nil {
+		return fmt.Errorf("review %d recorded, but signing a checkpoint failed: %w", x.ID, err)
+	}
+	return nil
+}
+
+// previewImport reads an uploaded file for the column-mapping preview.
+func (s *Server) previewImport(ctx context.Context, name string, data []byte) (*importPreview, error) {
+	if err := require(ctx, permImport); err != nil {
+		return nil, err
+	}
+	pv := preview(name, data)
+	prev, err := s.store.FindSourceBySHA256(ctx, paradero.Hash(sha256.Sum256(data)))
+	switch {
+	case err == nil:
+		pv.Already = prev
+	case paradero.ErrorCode(err) != paradero.ENOTFOUND:
+		return nil, err
+	}
+	return pv, nil
+}
+
+// uploadLimit is how large a request body may be: a file upload for those
+// who may import, a form for everyone else, checked before the body is
+// read.
+func uploadLimit(ctx context.Context, path string) int64 {
+	if path == "/import" && paradero.ActorFromContext(ctx).Can(permImport) {
+		return maxUpload + 64<<10
+	}
+	return 64 << 10
+}
+
+// importSource imports an uploaded file, all or nothing, through the
+// store's import path, audits it and signs a checkpoint that covers it.
+func (s *Server) importSource(ctx context.Context, name string, data []byte, src *paradero.Source) (*paradero.Source, error) {
+	if err := require(ctx, permImport); err != nil {
+		return nil, err
+	}
+	saved, err := importData(ctx, s.store, name, data, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, auditSourceImport, objectID("source", saved.ID)); err != nil {
+		return nil, err
+	}
+	if _, err := s.prove(ctx, saved.LedgerIndex); err != nil {
+		return nil, fmt.Errorf("imported as source %d, but signing a checkpoint failed: %w", saved.ID, err)
+	}
+	return saved, nil
 }

@@ -27,7 +27,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	rows := make([]auditRow, len(es))
 	for i, e := range es {
 		rows[i].AuditEntry = e
-		if kind, id, ok := strings.Cut(e.Object, ":"); ok && (kind == "record" || kind == "source") {
+		if kind, id, ok := strings.Cut(e.Object, ":"); ok && (kind == "record" || kind == "source" || kind == "person") {
 			rows[i].Link = "/" + kind + "s/" + id
 		}
 	}

@@ -120,7 +120,16 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		limit := uploadLimit(r.Context(), r.URL.Path)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			// Held in memory whole (the limit bounds it): no temporary
+			// file of an upload is left on disk.
+			if err := r.ParseMultipartForm(limit); err != nil {
+				s.fail(w, r, &paradero.Error{Code: paradero.EINVALID, Message: "the form could not be read", Err: err})
+				return
+			}
+		}
 		st := stateOf(r.Context())
 		got := r.PostFormValue(csrfField)
 		if st.csrf == "" || subtle.ConstantTimeCompare([]byte(got), []byte(st.csrf)) != 1 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/ledger"
+	"github.com/paradero/paradero/linkage"
 	"github.com/paradero/paradero/locale"
 	"github.com/paradero/paradero/sqlite"
 	"github.com/paradero/paradero/web"
@@ -317,3 +319,95 @@ func text(n *html.Node) string {
 }
 
 func (w *world) recordPath(r *paradero.Record) string { return fmt.Sprintf("/records/%d", r.ID) }
+
+// linked adds a second source (a court filing that names José Pérez Gómez
+// again, differently, and says where he is held) and a link run: the two
+// José records are person 1, every other record a person of its own, and
+// the pair (María Núñez, Marta Núñez) waits for review. It returns the
+// second source's records.
+func (w *world) linked() []*paradero.Record {
+	t := w.t
+	t.Helper()
+	ctx := paradero.NewContextWithActor(t.Context(), paradero.Actor{Name: "cli:test", Role: paradero.RoleAdmin})
+	im, err := w.db.BeginImport(ctx, &paradero.Source{Kind: paradero.KindCourtFiling, Title: "Habeas 2025-17",
+		Published: paradero.PartialDate{Year: 2025, Month: 3, Day: 20}, Filename: "habeas.csv", MediaType: "text/csv"},
+		strings.NewReader("habeas filing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := []*paradero.Record{
+		{Row: 2, FullName: "PEREZ GOMEZ, JOSE L.", BirthDate: paradero.PartialDate{Year: 1990, Month: 2, Day: 4},
+			ANumber: "A123456789", Status: "detenido", Facility: "CECOT", EventDate: paradero.DateRange{From: paradero.PartialDate{Year: 2025, Month: 3, Day: 16}}},
+		{Row: 3, FullName: "Marta Núñez", BirthDate: paradero.PartialDate{Year: 1988}},
+	}
+	for _, r := range recs {
+		if err := im.AddRecord(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := im.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exp := linkage.Explanation{Prior: -12.5, Weight: 9.1, Probability: 0.4, Decision: "review", Fields: []linkage.Contribution{
+		{Comparison: "given_name", ValueA: "María", ValueB: "Marta", Level: 2, Label: "similar (Jaro–Winkler ≥ 0.80) or a shared name", Weight: 1.5},
+		{Comparison: "surname", ValueA: "Núñez", ValueB: "Núñez", Level: 6, Label: "exact", Weight: 6.2, TermFrequency: 0.4},
+		{Comparison: "birth_date", ValueA: "", ValueB: "1988", Level: 0, Label: "missing"},
+		{Comparison: "country", ValueA: "venezolana", ValueB: "", Level: 0, Label: "missing"},
+	}}
+	raw, err := json.Marshal(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters := [][]int64{{w.records[0].ID, recs[0].ID}}
+	for _, r := range append(w.records[1:], recs[1]) {
+		clusters = append(clusters, []int64{r.ID})
+	}
+	run := &paradero.LinkRun{CreatedBy: "cli:test", Settings: []byte("{}")}
+	if err := w.db.SaveLinkRun(ctx, run, clusters, []paradero.ReviewPair{
+		{RecordA: w.records[3].ID, RecordB: recs[1].ID, Probability: 0.4, Weight: 9.1, Explanation: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func (w *world) personOf(r *paradero.Record) int64 {
+	w.t.Helper()
+	p, err := w.db.FindPersonOfRecord(w.t.Context(), r.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p.ID
+}
+
+// postMultipart sends a file upload with the client's CSRF token.
+func (c *client) postMultipart(path string, fields map[string]string, file, content string) *response {
+	c.w.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	if _, ok := fields["csrf"]; !ok {
+		mw.WriteField("csrf", c.csrfFrom("/stats"))
+	}
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != "" {
+		fw, err := mw.CreateFormFile("file", file)
+		if err != nil {
+			c.w.t.Fatal(err)
+		}
+		fw.Write([]byte(content))
+	}
+	mw.Close()
+	req, err := http.NewRequestWithContext(c.w.t.Context(), "POST", c.w.srv.URL+path, &body)
+	if err != nil {
+		c.w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}

@@ -17,6 +17,9 @@ type recordData struct {
 	Record *paradero.Record
 	Source *paradero.Source
 	Fields []fieldRow
+	// Person is the person the record belongs to; nil when it is not
+	// linked yet (or the store keeps no persons): it is its own person.
+	Person *paradero.Person
 }
 
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
@@ -26,6 +29,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rec, src, err := s.findRecord(ctx, id)
+	if err != nil {
+		return err
+	}
+	person, err := s.personOfRecord(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -47,7 +54,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, fieldRow{Label: x.Name, Value: x.Value, Extra: true})
 	}
 	return s.render(w, r, http.StatusOK, "record", p.T("record.title", rec.ID), "sources",
-		recordData{Record: rec, Source: src, Fields: rows})
+		recordData{Record: rec, Source: src, Fields: rows, Person: person})
 }
 
 func (s *Server) recordProof(w http.ResponseWriter, r *http.Request) error {

@@ -31,6 +31,18 @@ func (s *Server) routes() http.Handler {
 	handle("GET /records/{id}", s.signedIn(s.recordPage))
 	handle("GET /records/{id}/proof", s.signedIn(s.recordProof))
 
+	// Persons, search, review and import: access.go decides too.
+	handle("GET /persons/{id}", s.signedIn(s.personPage))
+	handle("GET /records/{id}/person", s.signedIn(s.recordPersonPage))
+	handle("GET /search", s.signedIn(s.searchPage))
+	handle("POST /search", s.signedIn(s.search))
+	handle("GET /review", s.signedIn(s.reviewsPage))
+	handle("GET /review/{a}/{b}", s.signedIn(s.reviewPage))
+	handle("POST /review/{a}/{b}", s.signedIn(s.decide))
+	handle("GET /import", s.signedIn(s.importPage))
+	handle("POST /import", s.signedIn(s.upload))
+	handle("POST /import/{token}", s.signedIn(s.confirmImport))
+
 	// Administration.
 	handle("GET /audit", s.signedIn(s.auditPage))
 

@@ -42,10 +42,14 @@ import (
 //go:embed templates static
 var assets embed.FS
 
-// Store is what the pages need of a store.
+// Store is what the pages need of a store. The pages also use, when the
+// store has them, paradero.PersonService (persons, reviews) and
+// paradero.SearchService (search); without them a record is its own
+// person and search says it is unavailable.
 type Store interface {
 	paradero.SourceService
 	paradero.RecordService
+	paradero.ImportService
 	paradero.UserService
 	paradero.SessionService
 	paradero.AuditService
@@ -89,6 +93,8 @@ type Server struct {
 	pages     map[string]*template.Template
 	static    fs.FS
 	throttle  *throttle
+	searches  *rateLimiter
+	uploads   *uploads
 	dummyHash string // checked against when no user has the address, so timing tells nothing
 	handler   http.Handler
 }
@@ -116,6 +122,8 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.throttle = newThrottle(s.now)
+	s.searches = newRateLimiter(s.now, searchWindow, maxSearches)
+	s.uploads = newUploads(s.now)
 	pages, err := parsePages(assets)
 	if err != nil {
 		return nil, err
@@ -139,7 +147,8 @@ func New(cfg Config) (*Server, error) {
 // shared parts, from fsys. A missing or broken one is an error.
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template)
-	for _, name := range []string{"login", "dashboard", "stats", "sources", "source", "record", "audit", "error"} {
+	for _, name := range []string{"login", "dashboard", "stats", "sources", "source", "record", "audit", "error",
+		"person", "search", "review", "reviews", "import"} {
 		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(fsys,
 			"templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
@@ -159,7 +168,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // templateFuncs are the few helpers templates need; words come from the
 // page's Printer, never from here.
 func templateFuncs() template.FuncMap {
-	return template.FuncMap{"add": func(a, b int) int { return a + b }}
+	return template.FuncMap{
+		"add": func(a, b int) int { return a + b },
+		// pair hands a shared template the page with other data.
+		"pair": func(p page, data any) page { p.Data = data; return p },
+	}
 }
 
 // page is what every template gets.

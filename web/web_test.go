@@ -17,8 +17,11 @@ import (
 // TestAuthorization tries every route as every role and as nobody.
 func TestAuthorization(t *testing.T) {
 	w := newWorld(t)
+	second := w.linked()
 	src := fmt.Sprintf("/sources/%d", w.source.ID)
 	rec := w.recordPath(w.records[0])
+	person := fmt.Sprintf("/persons/%d", w.personOf(w.records[0]))
+	pair := fmt.Sprintf("/review/%d/%d", w.records[3].ID, second[1].ID)
 	const (
 		ok       = http.StatusOK
 		toLogin  = -1 // 303 to /login
@@ -41,6 +44,18 @@ func TestAuthorization(t *testing.T) {
 		{rec + "/proof", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{w.recordPath(w.redacted), [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{"/audit", [6]int{toLogin, ok, notFound, notFound, notFound, notFound}},
+		{person, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/persons/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/persons/x", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{rec + "/person", [6]int{toLogin, 303, 303, notFound, notFound, notFound}},
+		{w.recordPath(w.records[1]) + "/person", [6]int{toLogin, 303, 303, notFound, notFound, notFound}},
+		{"/records/999/person", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/search", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/review", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{pair, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/review/1/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/review/2/1", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/import", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{"/sources/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{"/records/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{"/records/999/proof", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
@@ -72,6 +87,30 @@ func TestAuthorization(t *testing.T) {
 				if r.status != want {
 					t.Errorf("%s GET %s = %d, want %d", name, rt.path, r.status, want)
 				}
+			}
+		}
+		// The forms, each with the client's CSRF token: the refusals come
+		// before anything is read or written.
+		posts := []struct {
+			path string
+			form url.Values
+			want [6]int
+		}{
+			{"/search", url.Values{"name": {"Pérez"}}, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+			{pair, url.Values{"verdict": {"unsure"}, "reason": {"prueba"}}, [6]int{toLogin, 303, 303, notFound, notFound, notFound}},
+			{"/review/1/999", url.Values{"verdict": {"same"}, "reason": {"x"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{"/import", url.Values{"kind": {"roster"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{"/import/nosuchtoken", url.Values{}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		}
+		for _, pt := range posts {
+			r := c.post(pt.path, pt.form)
+			want := pt.want[i]
+			if want == toLogin {
+				if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/login") {
+					t.Errorf("%s POST %s = %d to %q, want 303 to /login", name, pt.path, r.status, r.header.Get("Location"))
+				}
+			} else if r.status != want {
+				t.Errorf("%s POST %s = %d, want %d", name, pt.path, r.status, want)
 			}
 		}
 	}

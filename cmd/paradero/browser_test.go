@@ -121,7 +121,9 @@ func (b *browserRun) screenshot(name string) {
 }
 
 // documenterSession signs in with the keyboard, opens a source, a record
-// and a redacted record, checks what each shows, and signs out.
+// and a redacted record, checks what each shows; searches by name and
+// opens the person found; decides a pair of the review queue; imports a
+// file with an error, then one without; and signs out.
 func (b *browserRun) documenterSession(lang string, phone bool) {
 	t := b.t
 	want := map[string]map[string]string{
@@ -161,7 +163,7 @@ func (b *browserRun) documenterSession(lang string, phone bool) {
 	if got := b.text("h1"); got != want["sources"] {
 		t.Errorf("sources h1 = %q, want %q", got, want["sources"])
 	}
-	b.do(chromedp.Click(chromedp.CSS(`#sources tbody a`)), chromedp.WaitVisible(chromedp.ID("source-meta")))
+	b.do(chromedp.Click(chromedp.CSS(`#sources tbody a[href="/sources/1"]`)), chromedp.WaitVisible(chromedp.ID("source-meta")))
 	if got := b.text("#source-records"); !strings.Contains(got, "<script>alert(1)</script>") {
 		t.Errorf("the source's records %q do not show the hostile name as text", got)
 	}
@@ -187,6 +189,103 @@ func (b *browserRun) documenterSession(lang string, phone bool) {
 		t.Error("a page holds a script element")
 	}
 
+	b.searchAndPerson(lang, phone)
+	b.reviewDecision(lang)
+	b.importWithError(lang)
+
 	b.do(chromedp.Click(chromedp.CSS(`form.logout button`)), chromedp.WaitVisible(chromedp.ID("email")))
 	b.do(chromedp.Navigate(b.base+"/sources"), chromedp.WaitVisible(chromedp.ID("email")))
+}
+
+// searchAndPerson searches with the keyboard for a nickname and a
+// misspelt surname and follows the first hit to its person.
+func (b *browserRun) searchAndPerson(lang string, phone bool) {
+	t := b.t
+	want := map[string]map[string]string{
+		"es": {"why": "«pepe» es apodo de «jose»", "status": "Paradero desconocido", "differ": "difieren"},
+		"en": {"why": `"pepe" and "jose" are a name and its nickname`, "status": "Whereabouts unknown", "differ": "differ"},
+	}[lang]
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/search"]`)), chromedp.WaitVisible(chromedp.ID("name")))
+	if !b.eval(`[...document.querySelectorAll("#search-form input:not([type=hidden])")].every(i => i.labels.length > 0)`) {
+		t.Error("a search field has no label")
+	}
+	b.do(chromedp.SendKeys(chromedp.ID("name"), "Pepe Peres Gomes\r"), chromedp.WaitVisible(chromedp.ID("hits")))
+	if got := b.text("#hits > li:first-child .why"); !strings.Contains(got, want["why"]) {
+		t.Errorf("why the first hit matched = %q, want %q", got, want["why"])
+	}
+	b.scrollTo("hits-h")
+	b.screenshot("search")
+	b.do(chromedp.Click(chromedp.CSS(`#hits > li:first-child .hit-name a`)), chromedp.WaitVisible(chromedp.ID("identity")))
+	if got := b.text("#person-status"); got != want["status"] {
+		t.Errorf("person status = %q, want %q", got, want["status"])
+	}
+	if got := b.text(`#identity tr[data-field="birth_date"] th`); !strings.Contains(got, want["differ"]) {
+		t.Errorf("the two birth dates are not marked as differing: %q", got)
+	}
+	if got := b.text("#timeline"); !strings.Contains(got, "CECOT") || !strings.Contains(got, "Hábeas 2025-17") {
+		t.Errorf("timeline = %q", got)
+	}
+	b.screenshot("person")
+	if phone && !b.eval(`document.documentElement.scrollWidth <= window.innerWidth`) {
+		t.Error("the person page scrolls sideways on a phone")
+	}
+}
+
+// reviewDecision decides the most uncertain pair of the queue.
+func (b *browserRun) reviewDecision(lang string) {
+	t := b.t
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/review"]`)), chromedp.WaitVisible(chromedp.ID("queue")),
+		chromedp.Click(chromedp.CSS(`#queue tbody tr:first-child a`)), chromedp.WaitVisible(chromedp.ID("waterfall")))
+	if !b.eval(`document.querySelectorAll("#waterfall tbody tr").length === 7 && document.querySelectorAll(".waterfall rect").length === 7`) {
+		t.Error("the waterfall does not show the prior, five comparisons and the total")
+	}
+	b.scrollTo("waterfall-h")
+	b.screenshot("review")
+	reason := map[string]string{"es": "El apellido materno falta; no basta.", "en": "The second surname is missing; not enough."}[lang]
+	b.do(chromedp.Click(chromedp.ID("verdict-unsure")), chromedp.SendKeys(chromedp.ID("reason"), reason),
+		chromedp.Click(chromedp.CSS(`#decide button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("decided")))
+	if !b.eval(`document.querySelectorAll("#decided").length === 1`) {
+		t.Error("no confirmation of the decision")
+	}
+}
+
+// importWithError uploads a file with a bad date, sees the error by line,
+// then uploads a corrected one and confirms it.
+func (b *browserRun) importWithError(lang string) {
+	t := b.t
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "lista-"+b.prefix+".csv")
+	good := filepath.Join(dir, "lista-"+b.prefix+"-corregida.csv")
+	if err := os.WriteFile(bad, []byte("nombre,fecha de nacimiento\nLuis Rivas,1990-01-01\nAna Soto,31/02/1991\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte("nombre,fecha de nacimiento,lista\nLuis Rivas,1990-01-01,"+b.prefix+"\nAna Soto,28/02/1991,"+b.prefix+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/import"]`)), chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{bad}),
+		chromedp.Click(chromedp.CSS(`#upload button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("line-errors")))
+	if got := b.text("#line-errors tbody tr:first-child td:first-child"); got != "3" {
+		t.Errorf("the error is on line %q, want 3", got)
+	}
+	b.screenshot("import-error")
+	b.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{good}),
+		chromedp.Click(chromedp.CSS(`#upload button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("confirm")))
+	if got := b.text("#preview-records"); got != "2" {
+		t.Errorf("preview records = %q, want 2", got)
+	}
+	b.screenshot("import-preview")
+	b.do(chromedp.Click(chromedp.CSS(`#confirm button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("source-meta")))
+	if got := b.text("#source-records"); !strings.Contains(got, "Ana Soto") {
+		t.Errorf("the imported source lists %q", got)
+	}
+}
+
+// scrollTo brings the element with this id to the top of the screen, for
+// the screenshot to show it.
+func (b *browserRun) scrollTo(id string) {
+	b.t.Helper()
+	if !b.eval(fmt.Sprintf(`(document.getElementById(%q).scrollIntoView(), true)`, id)) {
+		b.t.Fatalf("cannot scroll to #%s", id)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/linkage"
 	"github.com/paradero/paradero/web"
 )
 
@@ -22,6 +24,24 @@ const webRoster = "nombres,apellidos,fecha de nacimiento,nacionalidad,número A\
 	"Yorman,Rivas,02-feb-1999,venezolana,A987654321\n"
 
 const webPassword = "una contraseña de prueba"
+
+// webFiling is a court filing that names José Luis Pérez Gómez (record 1)
+// again, with his date of birth one day off, and says
+// where he is held; and four more spellings of him that linkage could not
+// decide (records 5 to 8).
+const webFiling = "nombre completo,fecha de nacimiento,número A,estado,centro de detención,fecha\n" +
+	"\"PEREZ GOMEZ, JOSE L.\",16/03/1990,A123456789,detenido,CECOT,16/03/2025\n" +
+	"José Peres,,,,,\n" +
+	"Jose Luis Perez,1990,,,,\n" +
+	"J. L. Pérez Gómez,,,,,\n" +
+	"Pepe Pérez,,,,,\n"
+
+// reviewPairs is the review queue the web world starts with: record 1
+// against each of records 5 to 8, most uncertain first.
+var reviewPairs = []struct {
+	b int64
+	p float64
+}{{5, 0.5}, {6, 0.45}, {7, 0.4}, {8, 0.35}}
 
 // webWorld is a data directory with the roster imported, record 3 redacted
 // and one user per role (password webPassword), served on 127.0.0.1:0.
@@ -36,6 +56,7 @@ func newWebWorld(t *testing.T) *webWorld {
 	c := newCLI(t)
 	c.ok("import", "--kind", "roster", "--published", "20/03/2025", writeFile(t, "lista.csv", webRoster))
 	c.ok("redact", "--reason", "protección de un menor", "3")
+	c.ok("import", "--kind", "court-filing", "--title", "Hábeas 2025-17", "--published", "20/03/2025", writeFile(t, "habeas.csv", webFiling))
 
 	g := &globals{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
 		getenv: func(string) string { return "" }, dataDir: c.data}
@@ -52,6 +73,7 @@ func newWebWorld(t *testing.T) *webWorld {
 			t.Fatal(err)
 		}
 	}
+	linkWebWorld(t, ctx, g.store)
 	m := &webMain{g: g, Listen: "127.0.0.1:0", Password: cheap}
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
@@ -157,5 +179,31 @@ func TestUserCommand(t *testing.T) {
 	}
 	if table := c.ok("user", "list"); !strings.Contains(table, "luis@example.org") {
 		t.Errorf("user list table = %q", table)
+	}
+}
+
+// linkWebWorld saves a link run: records 1 and 4 are one person, every
+// other record a person of its own, and reviewPairs wait for review.
+func linkWebWorld(t *testing.T, ctx context.Context, store paradero.Store) {
+	t.Helper()
+	ps := store.(paradero.PersonService)
+	clusters := [][]int64{{1, 4}, {2}, {3}, {5}, {6}, {7}, {8}}
+	var queue []paradero.ReviewPair
+	for _, rp := range reviewPairs {
+		exp := linkage.Explanation{Prior: -11, Weight: 11, Probability: rp.p, Decision: "review", Fields: []linkage.Contribution{
+			{Comparison: "given_name", ValueA: "José Luis", ValueB: "José", Level: 3, Label: "one name contains the other (initials allowed)", Weight: 4.2, TermFrequency: 0.3},
+			{Comparison: "surname", ValueA: "Pérez Gómez", ValueB: "Peres", Level: 3, Label: "one name contains the other (initials allowed)", Weight: 3.1},
+			{Comparison: "birth_date", ValueA: "1990-03-15", Level: 0, Label: "missing"},
+			{Comparison: "a_number", ValueA: "A123456789", Level: 0, Label: "missing"},
+			{Comparison: "country", ValueA: "venezolana", ValueB: "", Level: 0, Label: "missing"},
+		}}
+		raw, err := json.Marshal(exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queue = append(queue, paradero.ReviewPair{RecordA: 1, RecordB: rp.b, Probability: rp.p, Weight: 11 + rp.p, Explanation: raw})
+	}
+	if err := ps.SaveLinkRun(ctx, &paradero.LinkRun{CreatedBy: "cli:test", Settings: []byte("{}")}, clusters, queue); err != nil {
+		t.Fatal(err)
 	}
 }

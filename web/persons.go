@@ -1,0 +1,231 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/linkage"
+	"github.com/paradero/paradero/timeline"
+)
+
+// identityKeys are the record fields that say who someone is, in the
+// order the person page lists them.
+var identityKeys = []string{"full_name", "given_names", "surnames", "first_surname", "second_surname",
+	"birth_date", "age", "sex", "nationality", "country_of_birth", "a_number", "passport", "other_documents"}
+
+// identityRow is one identity field as each record wrote it, side by side.
+// Conflict marks a field the sources give different values for: both are
+// shown, never merged.
+type identityRow struct {
+	Key      string
+	Label    string
+	Values   []string
+	Conflict bool
+}
+
+// evidenceView is one record behind a claim.
+type evidenceView struct {
+	RecordID, SourceID int64
+	SourceTitle        string
+	SourceKind         paradero.SourceKind
+	Status             string
+}
+
+type eventView struct {
+	N          int // 1-based, as conflicts refer to events
+	Kind       paradero.EventKind
+	Date       string
+	FromSource bool
+	Facility   string
+	Place      string
+	Custodian  string
+	Flight     string
+	Evidence   []evidenceView
+	Conflict   bool
+}
+
+type factView struct {
+	Kind     paradero.DueProcessKind
+	Date     string
+	Court    string
+	Detail   string
+	Evidence []evidenceView
+}
+
+type flagView struct {
+	Since  string
+	Reason string // as package timeline words it, in English
+	Orders []factView
+}
+
+type conflictView struct {
+	Reason string // as package timeline words it, in English
+	Events []int
+}
+
+type lineageView struct {
+	paradero.Lineage
+	Mention mention
+}
+
+type personData struct {
+	Person       *paradero.Person // nil when a record not linked yet is its own person
+	Own          *paradero.Record // that record
+	Columns      []mention
+	Rows         []identityRow
+	Status       paradero.PersonStatus
+	Flag         *flagView
+	Last         *eventView
+	Events       []eventView
+	Undated      []eventView
+	Conflicts    []conflictView
+	Facts        []factView
+	Unclassified []evidenceView
+	Lineage      []lineageView
+}
+
+// personPage shows a person: the identity as each source wrote it, the
+// custody timeline with its sources, the derived status and any
+// disappearance flag, and every record the person ever held.
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	p, ms, err := s.findPerson(ctx, id)
+	if err != nil {
+		return err
+	}
+	pr := Printer{stateOf(ctx).printer}
+	d := s.personView(pr, p.Records, ms)
+	d.Person = p
+	for _, l := range p.Lineage {
+		d.Lineage = append(d.Lineage, lineageView{Lineage: l, Mention: ms[l.RecordID]})
+	}
+	return s.render(w, r, http.StatusOK, "person", pr.T("person.title", p.ID), "search", d)
+}
+
+// recordPersonPage sends a record's reader to its person, or shows the
+// record as its own person when it is not linked (or the store keeps no
+// persons).
+func (s *Server) recordPersonPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	rec, src, err := s.findRecord(ctx, id)
+	if err != nil {
+		return err
+	}
+	p, err := s.personOfRecord(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		http.Redirect(w, r, "/persons/"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+		return nil
+	}
+	pr := Printer{stateOf(ctx).printer}
+	d := s.personView(pr, []int64{id}, map[int64]mention{id: {Record: rec, Source: src}})
+	d.Own = rec
+	return s.render(w, r, http.StatusOK, "person", pr.T("person.own.title", rec.ID), "search", d)
+}
+
+// personView lays out the records ids (with their mentions) as a person.
+func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) personData {
+	var d personData
+	var tl []timeline.Mention
+	for _, id := range ids {
+		m := ms[id]
+		d.Columns = append(d.Columns, m)
+		tl = append(tl, timeline.Mention{Record: m.Record, Source: m.Source})
+	}
+	for _, key := range identityKeys {
+		f, _ := paradero.LookupRecordField(key)
+		row := identityRow{Key: key, Label: p.Field(key)}
+		distinct := make(map[string]bool)
+		for _, m := range d.Columns {
+			v := f.Get(m.Record)
+			if v != "" {
+				distinct[linkage.Fold(v)] = true
+				if f.Date {
+					if pd, err := paradero.ParsePartialDate(v); err == nil {
+						v = p.PartialDate(pd)
+					}
+				}
+			}
+			row.Values = append(row.Values, v)
+		}
+		if len(distinct) == 0 {
+			continue
+		}
+		row.Conflict = len(distinct) > 1
+		d.Rows = append(d.Rows, row)
+	}
+	t := timeline.Build(tl, nil, timeline.Options{Now: s.now()})
+	d.Status = t.Status
+	evidence := func(es []paradero.Evidence) []evidenceView {
+		out := make([]evidenceView, len(es))
+		for i, e := range es {
+			out[i] = evidenceView{RecordID: e.RecordID, SourceID: e.SourceID, SourceKind: e.SourceKind, Status: e.Status}
+			if m, ok := ms[e.RecordID]; ok {
+				out[i].SourceTitle = m.Source.Title
+			}
+		}
+		return out
+	}
+	event := func(n int, e paradero.Event) eventView {
+		return eventView{N: n, Kind: e.Kind, Date: dateRange(p, e.Date), FromSource: e.DateFromSource,
+			Facility: e.Facility, Place: e.Place, Custodian: e.Custodian, Flight: e.Flight, Evidence: evidence(e.Evidence)}
+	}
+	fact := func(f paradero.DueProcessFact) factView {
+		return factView{Kind: f.Kind, Date: dateRange(p, f.Date), Court: f.Court, Detail: f.Detail, Evidence: evidence(f.Evidence)}
+	}
+	inConflict := make(map[int]bool)
+	for _, c := range t.Conflicts {
+		cv := conflictView{Reason: c.Reason}
+		for _, i := range c.Events {
+			inConflict[i] = true
+			cv.Events = append(cv.Events, i+1)
+		}
+		d.Conflicts = append(d.Conflicts, cv)
+	}
+	for i, e := range t.Events {
+		ev := event(i+1, e)
+		ev.Conflict = inConflict[i]
+		d.Events = append(d.Events, ev)
+	}
+	for _, e := range t.Undated {
+		d.Undated = append(d.Undated, event(0, e))
+	}
+	if t.LastConfirmed != nil {
+		ev := event(0, *t.LastConfirmed)
+		d.Last = &ev
+	}
+	for _, f := range t.Facts {
+		d.Facts = append(d.Facts, fact(f))
+	}
+	if t.Flag != nil {
+		d.Flag = &flagView{Since: dateRange(p, t.Flag.Since), Reason: t.Flag.Reason}
+		for _, o := range t.Flag.Orders {
+			d.Flag.Orders = append(d.Flag.Orders, fact(o))
+		}
+	}
+	d.Unclassified = evidence(t.Unclassified)
+	return d
+}
+
+// dateRange formats a date or a range of dates.
+func dateRange(p Printer, r paradero.DateRange) string {
+	from, to := p.PartialDate(r.From), p.PartialDate(r.To)
+	switch {
+	case to == "" || to == from:
+		return from
+	case from == "":
+		return p.T("date.until", to)
+	}
+	return p.T("date.range", from, to)
+}
