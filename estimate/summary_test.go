@@ -48,7 +48,7 @@ func TestRcaptureSummary(t *testing.T) {
 				maxOrder = 2
 			}
 			if tab.K() >= 6 && !*long {
-				t.Skip("six lists: 32,768 models each, too slow for -race; run with -long")
+				t.Skip("six lists: 32,768 models each, too slow for -race; scripts/test runs them with -long, without -race")
 			}
 			fits, err := FitModels(t.Context(), tab, HierarchicalModels(tab.K(), maxOrder))
 			if err != nil {

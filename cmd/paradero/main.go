@@ -53,7 +53,8 @@ type commandInfo struct {
 func commands() map[string]commandInfo {
 	return map[string]commandInfo{
 		"demo":         {"build a synthetic world, import it, verify it (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
-		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr} }},
+		"export":       {"export a person's dossier (HTML, PDF, JSON), the reconciliation of sources (CSV, UpSet SVG), the flow chart or the aggregate report", func(g *globals) command { return &exportCommand{g: g} }},
+		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr, g: g} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
 		"review":       {"list the pairs linkage could not decide, or record a reviewer's decision", func(g *globals) command { return &reviewCommand{g: g} }},
 		"show":         {"show a record as its source wrote it, or a source and its original file", func(g *globals) command { return &showCommand{g: g} }},
