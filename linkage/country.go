@@ -65,3 +65,19 @@ func countryCode(t map[string]string, folded string) string {
 	}
 	return folded
 }
+
+// Countries recognises a country or a nationality however a list writes it
+// ("VENEZOLANO", "Venezuela", "VEN", "Maiquetía, Venezuela"). Build it once
+// and reuse it; it is safe for concurrent use.
+type Countries struct{ table map[string]string }
+
+// NewCountries returns the recogniser.
+func NewCountries() *Countries { return &Countries{table: newCountryTable()} }
+
+// Code returns the ISO 3166 alpha-2 code of the country s names, and
+// whether s names one the table knows.
+func (c *Countries) Code(s string) (string, bool) {
+	f := Fold(s)
+	code := countryCode(c.table, f)
+	return code, code != f
+}

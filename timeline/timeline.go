@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/linkage"
 )
 
 // Mention is one record about the person and the source it comes from.
@@ -92,11 +93,12 @@ func Build(ms []Mention, extra []paradero.Event, opt Options) *Timeline {
 	}
 	t := &Timeline{}
 	var evs []paradero.Event
+	countries := linkage.NewCountries()
 	for _, m := range ms {
 		if m.Record == nil || m.Record.Redaction != nil {
 			continue
 		}
-		e, f, ok := fromRecord(m)
+		e, f, ok := fromRecord(m, countries)
 		if !ok {
 			t.Unclassified = append(t.Unclassified, evidence(m))
 			continue
@@ -104,6 +106,7 @@ func Build(ms []Mention, extra []paradero.Event, opt Options) *Timeline {
 		evs = append(evs, e...)
 		t.Facts = append(t.Facts, f...)
 	}
+	evs = dropOriginHandovers(evs)
 	for _, e := range extra {
 		evs = append(evs, cloneEvent(e))
 	}
@@ -137,7 +140,7 @@ func evidence(m Mention) paradero.Evidence {
 // false when the record asserts something the vocabulary does not know.
 // A record that asserts nothing (a bare name on a roster) is a sighting
 // only if it names a facility or a place, else it makes nothing.
-func fromRecord(m Mention) (evs []paradero.Event, facts []paradero.DueProcessFact, ok bool) {
+func fromRecord(m Mention, countries *linkage.Countries) (evs []paradero.Event, facts []paradero.DueProcessFact, ok bool) {
 	r := m.Record
 	ev := evidence(m)
 	date, fromSource := r.EventDate, false
@@ -154,6 +157,10 @@ func fromRecord(m Mention) (evs []paradero.Event, facts []paradero.DueProcessFac
 		}
 	} else {
 		switch {
+		case r.Flight != "" && homeward(countries, r):
+			// A flight that lands in the person's own country, with no
+			// status (a return manifest): they were returned home.
+			mean.Event = paradero.EventReturn
 		case r.Flight != "":
 			mean.Event = paradero.EventRemovalFlight
 		case r.Facility != "":
@@ -175,7 +182,11 @@ func fromRecord(m Mention) (evs []paradero.Event, facts []paradero.DueProcessFac
 		e.Kind = mean.Event
 		evs = append(evs, e)
 		// A removal record naming a facility says where the person was
-		// delivered: the flight and the handover, the same day.
+		// delivered: the flight and the handover, the same day — unless
+		// an earlier source held them at that facility, in which case it
+		// is the one they were removed from (a court filing's "removed to
+		// El Salvador" beside "El Valle Detention Facility"); Build drops
+		// such a handover (see dropOriginHandovers).
 		if e.Kind == paradero.EventRemovalFlight && r.Facility != "" {
 			h := cloneEvent(base)
 			h.Kind = paradero.EventForeignCustody
@@ -505,4 +516,50 @@ func (t *Timeline) flag(reason string, since paradero.DateRange, orders []parade
 		}
 	}
 	t.Flag = &Flag{Reason: reason, Since: since, Orders: orders}
+}
+
+// homeward reports whether r's flight lands in the person's own country:
+// its place names the country of the record's nationality or birth.
+func homeward(countries *linkage.Countries, r *paradero.Record) bool {
+	dest, ok := countries.Code(r.Place)
+	if !ok {
+		return false
+	}
+	for _, s := range []string{r.Nationality, r.CountryOfBirth} {
+		if c, ok := countries.Code(s); ok && c == dest {
+			return true
+		}
+	}
+	return false
+}
+
+// dropOriginHandovers removes a handover to foreign custody that a
+// removal record implied from its facility when an earlier event already
+// held the person at that facility: the facility is then where they were
+// removed from, not where they were delivered.
+func dropOriginHandovers(evs []paradero.Event) []paradero.Event {
+	out := evs[:0:0]
+	for i, e := range evs {
+		if e.Kind == paradero.EventForeignCustody && e.Facility != "" && heldBefore(evs, i) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func heldBefore(evs []paradero.Event, i int) bool {
+	f, _ := span(evs[i].Date)
+	for j, e := range evs {
+		if j == i || fold(e.Facility) != fold(evs[i].Facility) {
+			continue
+		}
+		switch e.Kind {
+		case paradero.EventHeld, paradero.EventBooked, paradero.EventTransfer:
+			if g, _ := span(e.Date); !e.Date.IsZero() && g < f {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -72,6 +72,7 @@ func at(s string) time.Time {
 // rec builds a mention: status, facility, date, and the source's kind.
 type rec struct {
 	status, facility, place, flight, date string
+	nationality                           string
 	kind                                  paradero.SourceKind
 	published                             string
 }
@@ -89,7 +90,8 @@ func mentions(rs ...rec) []Mention {
 		}
 		out = append(out, Mention{
 			Record: &paradero.Record{ID: int64(i + 1), SourceID: src.ID, ANumber: "200000001",
-				Status: r.status, Facility: r.facility, Place: r.place, Flight: r.flight, EventDate: day(r.date)},
+				Status: r.status, Facility: r.facility, Place: r.place, Flight: r.flight, EventDate: day(r.date),
+				Nationality: r.nationality},
 			Source: src,
 		})
 	}
@@ -163,6 +165,25 @@ func TestBuildStatus(t *testing.T) {
 				{status: "repatriado", place: "Maiquetía", date: "2025-07-18"},
 			},
 			want: paradero.StatusReturned, lastFacil: "", wantEvents: 2},
+		{name: "on a return manifest: a flight home",
+			recs: []rec{
+				{status: "detenido", facility: "CECOT", date: "2025-03-16"},
+				{flight: "SAL-CCS 1", place: "Maiquetía, Venezuela", nationality: "VENEZOLANO", date: "2025-07-18", kind: paradero.KindManifest},
+			},
+			want: paradero.StatusReturned, lastFacil: "", wantEvents: 2},
+		{name: "a flight abroad is not a return",
+			recs: []rec{
+				{status: "detenido", facility: "EL VALLE", date: "2025-03-10"},
+				{flight: "HRL-SAL 1", place: "San Salvador, El Salvador", nationality: "VENEZOLANO", date: "2025-03-15", kind: paradero.KindManifest},
+			},
+			want: paradero.StatusInTransit, lastFacil: "EL VALLE", wantEvents: 2},
+		{name: "removed from the facility that held them",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "removed to El Salvador", facility: "EL VALLE", date: "2025-03-16", kind: paradero.KindCourtFiling},
+			},
+			// Held, then the flight: no handover at El Valle.
+			want: paradero.StatusInTransit, lastFacil: "EL VALLE", wantEvents: 2},
 		{name: "deceased",
 			recs: []rec{{status: "detenido", facility: "CECOT", date: "2025-03-16"}, {status: "fallecido", date: "2025-03-20"}},
 			want: paradero.StatusDeceased, lastFacil: "CECOT", wantEvents: 2},
