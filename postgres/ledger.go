@@ -121,8 +121,8 @@ const scanBatch = 5000
 // stored now (nil where the row is gone); a record comes without its content
 // fields, its stored content bytes in Content.
 //
-// It reads, in one read-only snapshot, four cursors in step — the entries
-// by index and the sources, records and redactions by id — rather than
+// It reads, in one read-only snapshot, five cursors in step — the entries
+// by index and the sources, records, redactions and reviews by id — rather than
 // joining: subjects come in the order of their entries, so each table is
 // read once, in order, instead of probed a million times by primary key. A
 // subject out of that order (rows reordered behind the store's back) is
@@ -139,6 +139,7 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 		`DECLARE scan_sources NO SCROLL CURSOR FOR SELECT ` + sourceColumns + ` FROM sources ORDER BY id`,
 		`DECLARE scan_records NO SCROLL CURSOR FOR SELECT ` + recordColumns + ` FROM records ORDER BY id`,
 		`DECLARE scan_redactions NO SCROLL CURSOR FOR SELECT ` + redactionColumns + ` FROM redactions ORDER BY id`,
+		`DECLARE scan_reviews NO SCROLL CURSOR FOR SELECT ` + reviewColumns + ` FROM reviews ORDER BY id`,
 	} {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return internal(op, err)
@@ -156,6 +157,7 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 		}}
 	redactions := &cursor{tx: tx, name: "scan_redactions", byID: `SELECT ` + redactionColumns + ` FROM redactions WHERE id = $1`,
 		dest: xs.dest, id: &xs.id, build: func(it *subject) (err error) { it.redaction, err = xs.redaction(); return err }}
+	reviews := reviewCursor(tx)
 
 	var entries []paradero.LedgerItem
 	for {
@@ -198,6 +200,10 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 				if sub, err = redactions.seek(ctx, it.Subject); sub != nil {
 					it.Redaction = sub.redaction
 				}
+			case paradero.EntryReview:
+				if sub, err = reviews.seek(ctx, it.Subject); sub != nil {
+					it.Review = sub.review
+				}
 			}
 			if err != nil {
 				return internal(op, fmt.Errorf("entry %d: %w", it.Index, err))
@@ -209,7 +215,7 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 	}
 }
 
-// subject is one row of sources, records or redactions, as ScanLedger
+// subject is one row of sources, records, redactions or reviews, as ScanLedger
 // hands it on.
 type subject struct {
 	id        int64
@@ -217,6 +223,7 @@ type subject struct {
 	record    *paradero.Record
 	content   []byte
 	redaction *paradero.Redaction
+	review    *paradero.Review
 }
 
 // cursor walks one table in id order through a server-side cursor, for
@@ -303,6 +310,9 @@ func (s *DB) FindUnledgered(ctx context.Context, limit int) ([]string, error) {
 		UNION ALL
 		SELECT 'redaction', id FROM redactions t WHERE NOT EXISTS (
 			SELECT 1 FROM ledger_entries e WHERE e.idx = t.ledger_idx AND e.kind = 'redaction' AND e.subject = t.id)
+		UNION ALL
+		SELECT 'review', id FROM reviews t WHERE NOT EXISTS (
+			SELECT 1 FROM ledger_entries e WHERE e.idx = t.ledger_idx AND e.kind = 'review' AND e.subject = t.id)
 		LIMIT $1`, queryLimit(limit))
 	if err != nil {
 		return nil, internal(op, err)

@@ -199,14 +199,15 @@ func (s *DB) FindRecords(ctx context.Context, f paradero.RecordFilter) ([]*parad
 	}
 	defer tx.Rollback(ctx)
 	var total int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE ($1 = 0 OR source_id = $1)`,
-		f.SourceID).Scan(&total); err != nil {
+	// AfterID walks every record page by page, as package sqlite does.
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM records WHERE ($1 = 0 OR source_id = $1) AND id > $2`,
+		f.SourceID, f.AfterID).Scan(&total); err != nil {
 		return nil, 0, internal(op, err)
 	}
 	rows, err := tx.Query(ctx, `SELECT `+prefixed("r.", recordColumns)+`, `+prefixed("x.", redactionColumns)+`
 		FROM records r LEFT JOIN redactions x ON x.record_id = r.id
-		WHERE ($1 = 0 OR r.source_id = $1) ORDER BY r.id LIMIT $2 OFFSET $3`,
-		f.SourceID, pageLimit(f.Limit), max(f.Offset, 0))
+		WHERE ($1 = 0 OR r.source_id = $1) AND r.id > $2 ORDER BY r.id LIMIT $3 OFFSET $4`,
+		f.SourceID, f.AfterID, pageLimit(f.Limit), max(f.Offset, 0))
 	if err != nil {
 		return nil, 0, internal(op, err)
 	}

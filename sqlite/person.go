@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/paradero/paradero"
 )
@@ -94,6 +95,9 @@ func (s *DB) SaveLinkRun(ctx context.Context, run *paradero.LinkRun, clusters []
 				continue
 			}
 			if _, err := move.ExecContext(ctx, r, ids[i]); err != nil {
+				if strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+					return paradero.Errorf(paradero.EINVALID, "record %d does not exist", r)
+				}
 				return fmt.Errorf("%s: record %d: %w", op, r, err)
 			}
 			if _, err := closeOld.ExecContext(ctx, run.ID, r); err != nil {

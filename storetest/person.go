@@ -89,6 +89,8 @@ func testLinkRuns(t *testing.T, s PersonStore) {
 	wantCode(t, err, paradero.ENOTFOUND)
 	wantCode(t, s.SaveLinkRun(ctx, &paradero.LinkRun{}, [][]int64{{r[0], r[1]}, {r[1]}, {r[2], r[3], r[4], r[5]}}, nil), paradero.EINVALID)
 	wantCode(t, s.SaveLinkRun(ctx, &paradero.LinkRun{}, [][]int64{{r[0]}}, nil), paradero.EINVALID)
+	// As many ids as records, but one of them names no record.
+	wantCode(t, s.SaveLinkRun(ctx, &paradero.LinkRun{}, [][]int64{{r[0], r[1]}, {r[2]}, {r[3], r[4], 99999}}, nil), paradero.EINVALID)
 }
 
 func newReview(t *testing.T, a, b int64, v paradero.Verdict, reason string) *paradero.Review {

@@ -74,7 +74,9 @@ type webMain struct {
 func (m *webMain) Run(ctx context.Context) error {
 	store, ok := m.g.store.(web.Store)
 	if !ok {
-		return fmt.Errorf("serve: this store does not keep users and sessions yet; use the embedded store")
+		// Both stores are web.Stores (serve_pg_test.go checks PostgreSQL's
+		// at compile time); this refuses only a store that is neither.
+		return fmt.Errorf("serve: this store does not keep users, sessions and the audit log")
 	}
 	cat, err := locale.Load()
 	if err != nil {
