@@ -58,7 +58,7 @@ func (c *userCommand) open(ctx context.Context) (accessStore, context.Context, e
 	}
 	s, ok := c.g.store.(accessStore)
 	if !ok {
-		return nil, nil, fmt.Errorf("this store does not keep users yet; use the embedded store")
+		return nil, nil, paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep users")
 	}
 	return s, operatorContext(ctx), nil
 }
