@@ -7,6 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/paradero/paradero"
 )
@@ -98,6 +102,382 @@ func (s *DB) importSnapshot(ctx context.Context, snap *paradero.Snapshot, sum pa
 		return 0, false, err
 	}
 	return saved.ID, true, nil
+}
+
+// RecordSnapshots stores a round's answers in one transaction: each new
+// answer is still a source of its own, byte for byte and in the ledger,
+// exactly as RecordSnapshot would store it, but the round pays for one
+// commit (one WAL fsync) instead of one per answer. Bodies that look new
+// are written and synced to temporary files before the write lock is
+// taken; inside the transaction each snapshot is checked again against the
+// previous answer for its key, the answers stored earlier in the batch and
+// every source, so a body is never stored twice. The files are moved into
+// place before the commit and removed again if it fails. It returns one
+// sighting per snapshot, in order; on error nothing is stored.
+func (s *DB) RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([]*paradero.Sighting, error) {
+	const op = "sqlite.RecordSnapshots"
+	if len(snaps) == 0 {
+		return nil, nil
+	}
+	sums := make([]paradero.Hash, len(snaps))
+	for i, snap := range snaps {
+		if err := validateSnapshot(snap); err != nil {
+			return nil, err
+		}
+		sums[i] = paradero.Hash(sha256.Sum256(snap.Body))
+	}
+
+	// Before the lock: write the bodies no stored source has. A racing
+	// writer may store one in the meantime; the check inside the
+	// transaction catches that, and the unused file is removed.
+	tmps := make([]string, len(snaps))
+	defer func() {
+		for _, t := range tmps {
+			if t != "" {
+				os.Remove(t)
+			}
+		}
+	}()
+	stored, err := s.storedSums(ctx, sums)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	written := make(map[paradero.Hash]int) // sum → index of the snapshot whose temp file holds it
+	for i, sum := range sums {
+		if _, ok := written[sum]; !ok && !stored[sum] {
+			written[sum] = i
+		}
+	}
+	if err := s.writeTempBlobs(snaps, written, tmps); err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot start the transaction", Err: err}
+	}
+	defer tx.Rollback()
+	im := &snapshotImporter{importer: importer{db: s, tx: tx, now: s.timestamp()}}
+	var lastSource int64
+	// begin reads the ledger's size and the next ids, once and only if
+	// the batch stores something: counting the ledger is a table scan.
+	begin := func() error {
+		if im.app != nil {
+			return nil
+		}
+		var size0 int64
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM ledger_entries), (SELECT coalesce(max(id), 0) FROM sources),
+			(SELECT coalesce(max(id), 0) FROM records)`).Scan(&size0, &lastSource, &im.nextRecord); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		im.nextRecord++
+		im.app = paradero.NewLedgerAppender(size0, func(idx []int64) ([]paradero.Hash, error) { return readHashes(ctx, tx, idx) })
+		return nil
+	}
+	// Statements run once per snapshot are parsed once per batch.
+	var stmts [4]*sql.Stmt
+	for i, q := range []string{
+		`INSERT INTO watch_sightings (locator, key, source_id, seen_at, new) VALUES (?, ?, ?, ?, ?)`,
+		`SELECT s.id, s.sha256 FROM watch_sightings w JOIN sources s ON s.id = w.source_id
+			WHERE w.locator = ? AND w.key = ? ORDER BY w.id DESC LIMIT 1`,
+		`SELECT id FROM sources WHERE sha256 = ?`,
+		`INSERT INTO sources (` + sourceColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	} {
+		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		defer stmts[i].Close()
+	}
+	sighting, lastAnswer, bySHA := stmts[0], stmts[1], stmts[2]
+	im.insertSource = stmts[3]
+
+	type last struct {
+		id  int64
+		sum paradero.Hash
+	}
+	lastByKey := make(map[[2]string]last)
+	bySum := make(map[paradero.Hash]int64) // stored by this batch
+	type move struct {
+		tmp   int // index into tmps
+		final string
+	}
+	var moves []move
+	out := make([]*paradero.Sighting, len(snaps))
+	for i, snap := range snaps {
+		sum := sums[i]
+		sg := &paradero.Sighting{Locator: snap.Locator, Key: snap.Key, SeenAt: paradero.Timestamp(snap.ObservedAt)}
+		k := [2]string{snap.Locator, snap.Key}
+		prev, ok := lastByKey[k]
+		if !ok {
+			var b []byte
+			err := lastAnswer.QueryRowContext(ctx, snap.Locator, snap.Key).Scan(&prev.id, &b)
+			switch {
+			case err == nil:
+				copy(prev.sum[:], b)
+				ok = true
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, fmt.Errorf("%s: last sighting: %w", op, err)
+			}
+		}
+		switch id, inBatch := bySum[sum]; {
+		case ok && prev.sum == sum:
+			sg.SourceID = prev.id
+		case inBatch:
+			sg.SourceID = id
+		default:
+			err := bySHA.QueryRowContext(ctx, sum[:]).Scan(&sg.SourceID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("%s: find source: %w", op, err)
+			}
+			if err == nil {
+				break
+			}
+			j, ok := written[sum]
+			if !ok {
+				// Stored before the lock was taken, gone now: sources are
+				// never deleted, so this is a fault, not a case to handle.
+				return nil, &paradero.Error{Code: paradero.ECONFLICT, Op: op, Message: "a snapshot's source disappeared while the batch was stored"}
+			}
+			if err := begin(); err != nil {
+				return nil, err
+			}
+			lastSource++
+			if err := im.importSnapshotTx(ctx, snap, sum, lastSource); err != nil {
+				return nil, err
+			}
+			moves = append(moves, move{j, s.blobPath(sum)})
+			bySum[sum] = lastSource
+			sg.SourceID, sg.New = lastSource, true
+		}
+		if _, err := sighting.ExecContext(ctx, sg.Locator, sg.Key, sg.SourceID, sg.SeenAt.UnixMicro(), sg.New); err != nil {
+			return nil, fmt.Errorf("%s: sighting: %w", op, err)
+		}
+		lastByKey[k] = last{sg.SourceID, sum}
+		out[i] = sg
+	}
+
+	// The files go into place before the commit, so a committed source
+	// never lacks its file; a crash in between leaves unreferenced files.
+	var placed []string // final paths this batch created
+	defer func() {
+		for _, p := range placed {
+			os.Remove(p)
+		}
+	}()
+	dirs := make(map[string]bool)
+	for _, m := range moves {
+		dirs[filepath.Dir(m.final)] = true
+	}
+	dirList := make([]string, 0, len(dirs))
+	for d := range dirs {
+		dirList = append(dirList, d)
+	}
+	if err := parallel(dirList, func(d string) error { return os.MkdirAll(d, 0o700) }); err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
+	}
+	created := make([]bool, len(moves))
+	idx := make([]int, len(moves))
+	for k := range idx {
+		idx[k] = k
+	}
+	err = parallel(idx, func(k int) error {
+		m := moves[k]
+		_, statErr := os.Stat(m.final) // nil: left by an import that crashed before its commit
+		if err := os.Rename(tmps[m.tmp], m.final); err != nil {
+			return err
+		}
+		tmps[m.tmp], created[k] = "", statErr != nil // distinct per move
+		return nil
+	})
+	for k, c := range created {
+		if c {
+			placed = append(placed, moves[k].final)
+		}
+	}
+	if err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
+	}
+	if err := parallel(dirList, syncDir); err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot commit the snapshots", Err: err}
+	}
+	placed = nil
+	return out, nil
+}
+
+// storedSums returns which of sums a stored source has, in queries of up
+// to batchSize hashes.
+func (s *DB) storedSums(ctx context.Context, sums []paradero.Hash) (map[paradero.Hash]bool, error) {
+	out := make(map[paradero.Hash]bool)
+	for lo := 0; lo < len(sums); lo += batchSize {
+		part := sums[lo:min(lo+batchSize, len(sums))]
+		args := make([]any, len(part))
+		for i := range part {
+			args[i] = part[i][:]
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT sha256 FROM sources WHERE sha256 IN (`+strings.TrimSuffix(strings.Repeat("?,", len(part)), ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find sources by hash: %w", err)
+		}
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find sources by hash: %w", err)
+			}
+			h, err := hashFrom(b)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[h] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("find sources by hash: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// blobWorkers is how many temporary files RecordSnapshots writes, and
+// then syncs, at once. Creating and syncing a file each wait on the file
+// system's journal; several at once share its commits.
+const blobWorkers = 8
+
+// writeTempBlobs writes the body of snaps[i] to a temporary file tmps[i],
+// for every i in written, then syncs them all: writing every file before
+// syncing any lets the syncs share journal commits, where
+// write-sync-write-sync pays one commit per file.
+func (s *DB) writeTempBlobs(snaps []*paradero.Snapshot, written map[paradero.Hash]int, tmps []string) error {
+	idx := make([]int, 0, len(written))
+	for _, i := range written {
+		idx = append(idx, i)
+	}
+	files := make([]*os.File, len(snaps))
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	dir := filepath.Join(s.dir, "blobs")
+	err := parallel(idx, func(i int) error {
+		f, err := os.CreateTemp(dir, "import-*.tmp")
+		if err != nil {
+			return err
+		}
+		files[i], tmps[i] = f, f.Name() // each i once; tmps are removed by the caller unless moved into place
+		_, err = f.Write(snaps[i].Body)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return parallel(idx, func(i int) error { return files[i].Sync() })
+}
+
+// parallel calls fn for every item, blobWorkers at a time, and returns the
+// first error; after an error the remaining items are skipped.
+func parallel[T any](items []T, fn func(T) error) error {
+	ch := make(chan T)
+	errs := make(chan error, blobWorkers)
+	var wg sync.WaitGroup
+	for range min(blobWorkers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var first error
+			for it := range ch {
+				if first == nil {
+					first = fn(it)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for _, it := range items {
+		ch <- it
+	}
+	close(ch)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateSnapshot checks what BeginImport would refuse, before any file
+// is written.
+func validateSnapshot(snap *paradero.Snapshot) error {
+	if snap.Locator == "" || snap.Key == "" {
+		return paradero.Errorf(paradero.EINVALID, "a snapshot needs a locator and a key")
+	}
+	kind := snap.Source.Kind
+	if kind == "" {
+		kind = paradero.KindLocatorSnapshot
+	}
+	if !kind.Valid() {
+		return paradero.Errorf(paradero.EINVALID, "unknown source kind %q", kind)
+	}
+	if !snap.Source.Published.Valid() {
+		return paradero.Errorf(paradero.EINVALID, "publication date %v is not a calendar date", snap.Source.Published)
+	}
+	for name, v := range map[string]string{"title": snap.Source.Title, "file name": snap.Source.Filename, "media type": snap.Source.MediaType} {
+		if len(v) > paradero.MaxFieldBytes || strings.IndexByte(v, 0) >= 0 {
+			return paradero.Errorf(paradero.EINVALID, "source %s is too long or contains a NUL byte", name)
+		}
+	}
+	return nil
+}
+
+// snapshotImporter is an importer reused for every new answer of a batch.
+type snapshotImporter struct {
+	importer
+	insertSource *sql.Stmt
+}
+
+// importSnapshotTx writes snap as source id with its records and their
+// ledger entries, in im's transaction: what BeginImport, AddRecord and
+// Commit do for one file, minus the file, which the caller moves.
+func (im *snapshotImporter) importSnapshotTx(ctx context.Context, snap *paradero.Snapshot, sum paradero.Hash, id int64) error {
+	const op = "sqlite.RecordSnapshots"
+	c := snap.Source
+	if c.Kind == "" {
+		c.Kind = paradero.KindLocatorSnapshot
+	}
+	c.ID, c.SHA256, c.Size = id, sum, int64(len(snap.Body))
+	c.ImportedAt = im.now
+	c.ImportedBy = paradero.ActorFromContext(ctx).Name
+	c.Records = 0
+	var err error
+	if c.Salt, err = im.salt(); err != nil {
+		return err
+	}
+	c.Commitment = paradero.Commit(c.Salt, c.Content())
+	if c.LedgerIndex, err = im.appendEntry(ctx, paradero.EntrySource, c.ID, paradero.SourceLeaf(&c)); err != nil {
+		return err
+	}
+	if _, err := im.insertSource.ExecContext(ctx, c.ID, string(c.Kind), c.Title, c.Published.String(), c.Filename, c.MediaType, c.Size, c.SHA256[:],
+		c.ImportedAt.UnixMicro(), c.ImportedBy, len(snap.Records), c.Salt, c.Commitment[:], c.LedgerIndex); err != nil {
+		return fmt.Errorf("%s: insert source: %w", op, err)
+	}
+	im.src = &c
+	im.batch = batchWriter{tx: im.tx}
+	for _, r := range snap.Records {
+		rc := *r
+		if err := im.AddRecord(ctx, &rc); err != nil {
+			im.batch.close()
+			return err
+		}
+	}
+	return im.batch.flush(ctx)
 }
 
 // FindSightings returns the sightings of one watch entry, oldest first.

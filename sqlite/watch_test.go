@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/ledger"
 	"github.com/paradero/paradero/sqlite"
 )
 
@@ -72,6 +73,124 @@ func TestRecordSnapshot(t *testing.T) {
 	}
 }
 
+// TestRecordSnapshotsMatchesOneByOne stores the same answers one by one
+// and in batches, and wants the same sightings, sources, records and a
+// ledger that verifies.
+func TestRecordSnapshotsMatchesOneByOne(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	// w1 repeats itself inside a batch and across batches; w2 gives an
+	// answer w1 gave; w3's answer is new twice in one batch.
+	rounds := [][][2]string{
+		{{"w1", "EL VALLE"}, {"w2", "OTERO"}, {"w1", "EL VALLE"}, {"w3", "A"}, {"w3", "B"}},
+		{{"w1", "EL VALLE"}, {"w2", "EL VALLE"}, {"w3", "B"}, {"w1", "OTERO"}},
+		{{"w1", "OTERO"}},
+	}
+	type result struct {
+		sightings []paradero.Sighting
+		status    paradero.Status
+		records   []string
+	}
+	run := func(batch bool) result {
+		dir := t.TempDir()
+		db, err := sqlite.Open(t.Context(), dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ctx := paradero.NewContextWithActor(t.Context(), paradero.Actor{Name: "watch"})
+		var res result
+		n := 0
+		for _, round := range rounds {
+			var snaps []*paradero.Snapshot
+			for _, a := range round {
+				snaps = append(snaps, snapshot(a[0], a[1], t0.Add(time.Duration(n)*time.Minute)))
+				n++
+			}
+			var sgs []*paradero.Sighting
+			if batch {
+				if sgs, err = db.RecordSnapshots(ctx, snaps); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				for _, sn := range snaps {
+					sg, err := db.RecordSnapshot(ctx, sn)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sgs = append(sgs, sg)
+				}
+			}
+			if len(sgs) != len(snaps) {
+				t.Fatalf("%d sightings for %d snapshots", len(sgs), len(snaps))
+			}
+			for _, sg := range sgs {
+				res.sightings = append(res.sightings, *sg)
+			}
+		}
+		st, err := db.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.status = *st
+		for id := int64(1); id <= int64(st.Sources); id++ {
+			src, err := db.FindSourceByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := db.OpenBlob(ctx, src.SHA256)
+			if err != nil {
+				t.Fatalf("source %d: %v", id, err)
+			}
+			rc.Close()
+			recs, _, err := db.FindRecords(ctx, paradero.RecordFilter{SourceID: id})
+			if err != nil || len(recs) != 1 || src.Records != 1 {
+				t.Fatalf("source %d: %d records (source says %d), %v", id, len(recs), src.Records, err)
+			}
+			res.records = append(res.records, recs[0].Facility)
+		}
+		key, err := ledger.LoadOrCreateKey(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ledger.New(db, key).Verify(ctx, ledger.VerifyOptions{})
+		if err != nil || !rep.OK() {
+			t.Fatalf("verify: %v, %v", err, rep.Problems)
+		}
+		return res
+	}
+	one, batch := run(false), run(true)
+	if fmt.Sprint(one) != fmt.Sprint(batch) {
+		t.Errorf("one by one:\n%v\nin batches:\n%v", one, batch)
+	}
+	if one.status.Sources != 4 || one.status.LedgerSize != 8 {
+		t.Errorf("status %+v, want 4 sources (EL VALLE, OTERO, A, B), 8 ledger entries", one.status)
+	}
+}
+
+func TestRecordSnapshotsRefusesBadInput(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	good := snapshot("w1", "EL VALLE", time.Now())
+	bad := snapshot("", "OTERO", time.Now())
+	if _, err := db.RecordSnapshots(t.Context(), []*paradero.Snapshot{good, bad}); paradero.ErrorCode(err) != paradero.EINVALID {
+		t.Errorf("a snapshot without a key: %v, want EINVALID", err)
+	}
+	badRec := snapshot("w2", "OTERO", time.Now())
+	badRec.Records[0].EventDate = paradero.DateRange{From: paradero.PartialDate{Year: 2025, Month: 13}}
+	if _, err := db.RecordSnapshots(t.Context(), []*paradero.Snapshot{good, badRec}); err == nil {
+		t.Error("a record with month 13 was stored")
+	}
+	if st, err := db.Status(t.Context()); err != nil || st.Sources != 0 || st.LedgerSize != 0 {
+		t.Errorf("after refused batches: %+v, %v; want nothing stored", st, err)
+	}
+	if sgs, err := db.FindSightings(t.Context(), "ice-sim", "w1", 0); err != nil || len(sgs) != 0 {
+		t.Errorf("sightings after refused batches: %d, %v", len(sgs), err)
+	}
+}
+
 func TestWatchState(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sqlite.Open(t.Context(), dir, nil)
@@ -99,10 +218,19 @@ func TestWatchState(t *testing.T) {
 
 // BenchmarkRecordSnapshot measures the store side of a watch round: most
 // answers are the same as last time (a sighting), some are new (an import
-// with its ledger entries). docs/watch.md has the figures.
+// with its ledger entries). batch-N stores N answers per RecordSnapshots
+// call, as the scheduler does; one stores them one by one. docs/watch.md
+// has the figures.
 func BenchmarkRecordSnapshot(b *testing.B) {
-	for _, changed := range []int{0, 10, 100} {
-		b.Run(fmt.Sprintf("changed-%dpct", changed), func(b *testing.B) {
+	for _, bc := range []struct {
+		name           string
+		batch, changed int
+	}{
+		{"one/changed-0pct", 0, 0}, {"one/changed-10pct", 0, 10}, {"one/changed-100pct", 0, 100},
+		{"batch-100/changed-0pct", 100, 0}, {"batch-100/changed-10pct", 100, 10}, {"batch-100/changed-100pct", 100, 100},
+	} {
+		changed := bc.changed
+		b.Run(bc.name, func(b *testing.B) {
 			db, err := sqlite.Open(b.Context(), b.TempDir(), nil)
 			if err != nil {
 				b.Fatal(err)
@@ -117,18 +245,35 @@ func BenchmarkRecordSnapshot(b *testing.B) {
 				}
 			}
 			i := 0
-			for b.Loop() {
+			next := func() *paradero.Snapshot {
 				k := i % people
 				body := fmt.Sprint("FAC ", k, " 0")
 				if changed > 0 && i%100 < changed {
 					body = fmt.Sprint("FAC ", k, " ", i)
 				}
-				if _, err := db.RecordSnapshot(ctx, snapshot(fmt.Sprint("w", k), body, t0.Add(time.Duration(i)*time.Second))); err != nil {
+				i++
+				return snapshot(fmt.Sprint("w", k), body, t0.Add(time.Duration(i)*time.Second))
+			}
+			stored := 0
+			for b.Loop() {
+				if bc.batch == 0 {
+					if _, err := db.RecordSnapshot(ctx, next()); err != nil {
+						b.Fatal(err)
+					}
+					stored++
+					continue
+				}
+				// One iteration is one batch.
+				snaps := make([]*paradero.Snapshot, bc.batch)
+				for j := range snaps {
+					snaps[j] = next()
+				}
+				if _, err := db.RecordSnapshots(ctx, snaps); err != nil {
 					b.Fatal(err)
 				}
-				i++
+				stored += len(snaps)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "snapshots/s")
+			b.ReportMetric(float64(stored)/b.Elapsed().Seconds(), "snapshots/s")
 		})
 	}
 }

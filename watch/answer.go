@@ -20,6 +20,9 @@ type Query struct {
 	CountryOfBirth string `json:"country_of_birth,omitempty"`
 	Name           string `json:"name,omitempty"`
 	BirthDate      string `json:"birth_date,omitempty"` // YYYY-MM-DD
+	// Person is the store's person this entry watches, if known: its
+	// followers hear of the entry's changes too.
+	Person int64 `json:"person,omitempty"`
 }
 
 // Outcome classifies one answer.

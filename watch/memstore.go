@@ -25,7 +25,19 @@ func NewMemStore() *MemStore {
 	return &MemStore{bySum: make(map[paradero.Hash]int64), states: make(map[string][]byte)}
 }
 
-var _ Store = (*MemStore)(nil)
+var (
+	_ Store      = (*MemStore)(nil)
+	_ BatchStore = (*MemStore)(nil)
+)
+
+// RecordSnapshots stores each snapshot as RecordSnapshot does.
+func (m *MemStore) RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([]*paradero.Sighting, error) {
+	out := make([]*paradero.Sighting, len(snaps))
+	for i, s := range snaps {
+		out[i], _ = m.RecordSnapshot(ctx, s)
+	}
+	return out, nil
+}
 
 // RecordSnapshot stores s unless its body is stored already.
 func (m *MemStore) RecordSnapshot(ctx context.Context, s *paradero.Snapshot) (*paradero.Sighting, error) {

@@ -21,6 +21,14 @@ type Store interface {
 	SaveWatchState(ctx context.Context, locator string, state []byte) error
 }
 
+// BatchStore is a Store that keeps many answers in one transaction; the
+// scheduler uses it when its store is one. sqlite.DB is one.
+type BatchStore interface {
+	// RecordSnapshots stores snaps as RecordSnapshot would, one by one, and
+	// returns one sighting per snapshot in order; on error none is stored.
+	RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([]*paradero.Sighting, error)
+}
+
 // Config configures a Scheduler for one locator.
 type Config struct {
 	Locator Locator
@@ -38,11 +46,21 @@ type Config struct {
 	BackoffMax  time.Duration // longest pause; default 15m
 	Rule        Rule
 	Seed        uint64 // for the jitter
+	// FlushEvery is how many answers are stored together when the store
+	// is a BatchStore; the rest of a round is stored when it ends, before
+	// it is judged. Default 100: at most that many answers wait in memory.
+	FlushEvery int
 
 	// OnRound, if set, is called after every round, from the scheduler's
 	// goroutine.
 	OnRound func(*Report)
-	Logger  *slog.Logger // never given personal data
+	// OnChanges, if set, is called with every round's report once it is
+	// judged and before the state is saved. An error fails the round:
+	// nothing is saved and the next round judges again, so what it records
+	// (the alerts' notices) is never lost to a crash — at worst recorded
+	// twice.
+	OnChanges func(context.Context, *Report) error
+	Logger    *slog.Logger // never given personal data
 }
 
 func (c *Config) validate() error {
@@ -77,6 +95,9 @@ func (c *Config) validate() error {
 	}
 	if c.BreakAfter <= 0 {
 		c.BreakAfter = 5
+	}
+	if c.FlushEvery <= 0 {
+		c.FlushEvery = 100
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -225,21 +246,17 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 		}
 		mu.Unlock()
 	}
+	buf := &snapBuffer{store: s.cfg.Store, n: s.cfg.FlushEvery, sightings: rep.Sightings}
 	for range min(s.cfg.MaxInFlight, (len(qs)+batch-1)/batch) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				got, sg, n, err := s.ask(ctx, qs[j.lo:j.hi])
+				got, n, err := s.ask(ctx, qs[j.lo:j.hi], buf)
 				mu.Lock()
 				rep.Requests += n
 				if err == nil {
 					copy(answers[j.lo:j.hi], got)
-					for _, q := range qs[j.lo:j.hi] {
-						if sg != nil {
-							rep.Sightings[q.Key] = sg
-						}
-					}
 				}
 				mu.Unlock()
 				if err != nil {
@@ -259,6 +276,14 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	// Answers received are evidence: they are stored even when the round
+	// is cut short by Close.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	err := buf.flush(fctx)
+	cancel()
+	if err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -271,6 +296,16 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	}
 	rep.Round, rep.UnhealthySince = s.state.Round, s.state.UnhealthySince
 	s.state.NextRound = at.Add(s.cfg.Interval)
+	if s.cfg.OnChanges != nil {
+		if err := s.cfg.OnChanges(ctx, rep); err != nil {
+			// Judge again next time from the state as saved.
+			s.state = nil
+			if lerr := s.Load(ctx); lerr != nil {
+				return nil, errors.Join(err, lerr)
+			}
+			return nil, err
+		}
+	}
 	b, err := json.Marshal(s.state)
 	if err != nil {
 		return nil, err
@@ -287,34 +322,32 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// ask makes one request about qs, with retries and backoff, and stores
-// its snapshot. It returns the answers, the snapshot's sighting and the
-// number of requests made; an error only for the context's end or a store
-// fault.
-func (s *Scheduler) ask(ctx context.Context, qs []Query) ([]Answer, *paradero.Sighting, int, error) {
+// ask makes one request about qs, with retries and backoff, and hands
+// every snapshot to buf. It returns the answers and the number of requests
+// made; an error only for the context's end or a store fault.
+func (s *Scheduler) ask(ctx context.Context, qs []Query, buf *snapBuffer) ([]Answer, int, error) {
 	loc := s.cfg.Locator
 	for attempt := 1; ; attempt++ {
 		if s.gate.broken() {
 			// The source failed BreakAfter times in a row: the rest of the
 			// round is not asked, to spare it; the next round probes again.
-			return failAll(qs, Failed, "not asked: the source is failing"), nil, attempt - 1, nil
+			return failAll(qs, Failed, "not asked: the source is failing"), attempt - 1, nil
 		}
 		if err := s.gate.wait(ctx); err != nil {
-			return nil, nil, attempt - 1, err
+			return nil, attempt - 1, err
 		}
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 		resp, err := loc.Ask(rctx, qs)
 		cancel()
 		if err != nil {
-			return nil, nil, attempt, err
+			return nil, attempt, err
 		}
 		if len(resp.Answers) != len(qs) {
-			return nil, nil, attempt, fmt.Errorf("watch %s: %d answers to %d queries", loc.Name(), len(resp.Answers), len(qs))
+			return nil, attempt, fmt.Errorf("watch %s: %d answers to %d queries", loc.Name(), len(resp.Answers), len(qs))
 		}
-		var sg *paradero.Sighting
 		if resp.Body != nil {
-			if sg, err = s.store(ctx, qs, resp); err != nil {
-				return nil, nil, attempt, err
+			if err := buf.add(ctx, qs, s.snapshot(qs, resp)); err != nil {
+				return nil, attempt, err
 			}
 		}
 		transient, blocked := false, false
@@ -324,20 +357,81 @@ func (s *Scheduler) ask(ctx context.Context, qs []Query) ([]Answer, *paradero.Si
 		}
 		if !transient && !blocked {
 			s.gate.ok()
-			return resp.Answers, sg, attempt, nil
+			return resp.Answers, attempt, nil
 		}
 		s.gate.fail(resp.RetryAfter)
 		// A block is not retried in the round: asking again at once is
 		// what gets a client blocked for good.
 		if blocked || attempt >= s.cfg.MaxAttempts {
-			return resp.Answers, sg, attempt, nil
+			return resp.Answers, attempt, nil
 		}
 	}
 }
 
-// store keeps resp as a snapshot source. A per-person answer is keyed by
-// its watch entry; a document by the locator alone.
-func (s *Scheduler) store(ctx context.Context, qs []Query, resp *Response) (*paradero.Sighting, error) {
+// snapBuffer collects a round's snapshots and stores them FlushEvery at a
+// time, in one transaction when the store is a BatchStore. The sighting of
+// each snapshot is recorded for every key it answered, later ones
+// overriding earlier ones (a retry's answer over the failure's).
+type snapBuffer struct {
+	mu        sync.Mutex // held while flushing, so snapshots are stored in the order added
+	store     Store
+	n         int
+	snaps     []*paradero.Snapshot
+	keys      [][]Query
+	sightings map[string]*paradero.Sighting
+}
+
+func (b *snapBuffer) add(ctx context.Context, qs []Query, snap *paradero.Snapshot) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.snaps = append(b.snaps, snap)
+	b.keys = append(b.keys, qs)
+	if len(b.snaps) < b.n {
+		return nil
+	}
+	return b.flushLocked(ctx)
+}
+
+func (b *snapBuffer) flush(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushLocked(ctx)
+}
+
+func (b *snapBuffer) flushLocked(ctx context.Context) error {
+	if len(b.snaps) == 0 {
+		return nil
+	}
+	var sgs []*paradero.Sighting
+	if bs, ok := b.store.(BatchStore); ok {
+		var err error
+		if sgs, err = bs.RecordSnapshots(ctx, b.snaps); err != nil {
+			return err
+		}
+	} else {
+		for _, sn := range b.snaps {
+			sg, err := b.store.RecordSnapshot(ctx, sn)
+			if err != nil {
+				return err
+			}
+			sgs = append(sgs, sg)
+		}
+	}
+	if len(sgs) != len(b.snaps) {
+		return fmt.Errorf("watch: the store returned %d sightings for %d snapshots", len(sgs), len(b.snaps))
+	}
+	for i, qs := range b.keys {
+		for _, q := range qs {
+			b.sightings[q.Key] = sgs[i]
+		}
+	}
+	b.snaps, b.keys = b.snaps[:0], b.keys[:0]
+	return nil
+}
+
+// snapshot returns resp as a snapshot to store. A per-person answer is
+// keyed by its watch entry; a document by the locator alone.
+func (s *Scheduler) snapshot(qs []Query, resp *Response) *paradero.Snapshot {
 	key := "*"
 	if s.cfg.Locator.Batch() == 1 {
 		key = qs[0].Key
@@ -362,12 +456,11 @@ func (s *Scheduler) store(ctx context.Context, qs []Query, resp *Response) (*par
 	if mt == "" {
 		mt = "application/octet-stream"
 	}
-	snap := &paradero.Snapshot{
+	return &paradero.Snapshot{
 		Locator: s.cfg.Locator.Name(), Key: key, ObservedAt: now, Body: resp.Body, Records: recs,
 		Source: paradero.Source{Kind: paradero.KindLocatorSnapshot, Title: s.cfg.Locator.Name() + " answer",
 			Published: day, Filename: resp.Filename, MediaType: mt},
 	}
-	return s.cfg.Store.RecordSnapshot(ctx, snap)
 }
 
 // gate spaces requests Gap apart plus jitter, and pauses them after

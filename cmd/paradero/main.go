@@ -69,6 +69,7 @@ func commands() map[string]commandInfo {
 		"user":         {"add and list web accounts, set passwords", func(g *globals) command { return &userCommand{g: g} }},
 		"locator-sim":  {"serve a simulated detainee locator on loopback (scripted scenarios and faults)", func(g *globals) command { return &locatorSimCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"watch":        {"poll detainee locators, keep every answer, flag who vanishes", func(g *globals) command { return &watchCommand{g: g} }},
+		"follow":       {"follow a person, watch entry, case or facility: alerts by e-mail, webhook and in the app", func(g *globals) command { return &followCommand{g: g} }},
 		"synth":        {"generate a synthetic world: people, custody histories and the lists that name them", func(g *globals) command { return &synthCommand{stdout: g.stdout, stderr: g.stderr} }},
 	}
 }

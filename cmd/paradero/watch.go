@@ -6,13 +6,19 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/alert"
 	"github.com/paradero/paradero/ingest"
+	"github.com/paradero/paradero/sqlite"
 	"github.com/paradero/paradero/watch"
 )
+
+// The embedded store keeps a round's answers in one transaction.
+var _ watch.BatchStore = (*sqlite.DB)(nil)
 
 const watchUsage = `
 watch --config FILE [--once]
@@ -22,8 +28,11 @@ politely (rate limit, jitter, backoff, Retry-After), and keeps every answer as
 a locator-snapshot source, byte for byte and in the ledger. Prints every
 change (appeared, moved, left, gone, reappeared) by watch key — never a name —
 and says when a source is unhealthy. State is kept in the store: a restart
-resumes where it stopped. --once runs one round of each locator and exits.
-The configuration is documented in docs/watch.md.
+resumes where it stopped. --once runs one round of each locator, sends the
+alerts that are due, and exits. Followers (see 'paradero follow') are told
+of changes by e-mail, webhook and in the app; the configuration's "alerts"
+object sets the SMTP relay and the webhooks. The configuration is documented
+in docs/watch.md.
 `
 
 type watchCommand struct {
@@ -35,6 +44,91 @@ type watchConfig struct {
 	AllowRemote bool            `json:"allow_remote"`
 	Locators    []locatorConfig `json:"locators"`
 	Watch       []watch.Query   `json:"watch"`
+	Alerts      alertsConfig    `json:"alerts"`
+}
+
+// alertsConfig is the "alerts" object: how followers are told. Secrets
+// never sit in the file: each is read from a file (…_file), or from the
+// environment variable …_env names, or from the file that variable with
+// _FILE appended names.
+type alertsConfig struct {
+	Window     string          `json:"window,omitempty"`      // default 15m
+	Poll       string          `json:"poll,omitempty"`        // default 10s
+	Timeout    string          `json:"timeout,omitempty"`     // per attempt; default 30s
+	BackoffMin string          `json:"backoff_min,omitempty"` // default 30s
+	BackoffMax string          `json:"backoff_max,omitempty"` // default 1h
+	SMTP       *smtpConfig     `json:"smtp,omitempty"`
+	Webhooks   []webhookConfig `json:"webhooks,omitempty"`
+}
+
+type smtpConfig struct {
+	Addr         string `json:"addr"`
+	From         string `json:"from"`
+	Username     string `json:"username,omitempty"`
+	PasswordFile string `json:"password_file,omitempty"`
+	PasswordEnv  string `json:"password_env,omitempty"`
+	StartTLS     string `json:"starttls,omitempty"` // require (default), opportunistic, off
+}
+
+type webhookConfig struct {
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	SecretFile string `json:"secret_file,omitempty"`
+	SecretEnv  string `json:"secret_env,omitempty"`
+}
+
+// secret reads a secret from file, else from the variable env, else from
+// the file named by env_FILE. Surrounding white space is dropped.
+func secret(getenv func(string) string, file, env string) (string, error) {
+	if file == "" && env != "" {
+		if v := getenv(env); v != "" {
+			return v, nil
+		}
+		file = getenv(env + "_FILE")
+	}
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading a secret: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// loopbackURL reports whether raw is an http(s) URL on loopback.
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (requireLoopback(u.Host) == nil || requireLoopback(u.Host+":80") == nil)
+}
+
+// senders builds the e-mail and webhook senders the configuration asks for.
+func (a *alertsConfig) senders(getenv func(string) string) ([]alert.Sender, error) {
+	var out []alert.Sender
+	if a.SMTP != nil {
+		pw, err := secret(getenv, a.SMTP.PasswordFile, a.SMTP.PasswordEnv)
+		if err != nil {
+			return nil, err
+		}
+		m, err := alert.NewMailer(alert.SMTPConfig{Addr: a.SMTP.Addr, From: a.SMTP.From, Username: a.SMTP.Username,
+			Password: pw, StartTLS: a.SMTP.StartTLS})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	for _, w := range a.Webhooks {
+		sec, err := secret(getenv, w.SecretFile, w.SecretEnv)
+		if err != nil {
+			return nil, err
+		}
+		h, err := alert.NewWebhook(alert.WebhookConfig{Name: w.Name, URL: w.URL, Secret: []byte(sec)})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 type locatorConfig struct {
@@ -70,6 +164,23 @@ func (c *watchConfig) validate() error {
 			if _, err := parseDur(d); err != nil {
 				return paradero.Errorf(paradero.EINVALID, "locator %s: %v", l.Name, err)
 			}
+		}
+	}
+	a := c.Alerts
+	for _, d := range []string{a.Window, a.Poll, a.Timeout, a.BackoffMin, a.BackoffMax} {
+		if _, err := parseDur(d); err != nil {
+			return paradero.Errorf(paradero.EINVALID, "alerts: %v", err)
+		}
+	}
+	if a.SMTP != nil && !c.AllowRemote && requireLoopback(a.SMTP.Addr) != nil {
+		return paradero.Errorf(paradero.EINVALID, "alerts: the SMTP relay is not on loopback; set allow_remote to use it")
+	}
+	for _, w := range a.Webhooks {
+		if !c.AllowRemote && !loopbackURL(w.URL) {
+			return paradero.Errorf(paradero.EINVALID, "alerts: webhook %s is not on loopback; set allow_remote to use it", w.Name)
+		}
+		if w.SecretFile == "" && w.SecretEnv == "" {
+			return paradero.Errorf(paradero.EINVALID, "alerts: webhook %s needs secret_file or secret_env", w.Name)
 		}
 	}
 	return nil
@@ -129,6 +240,31 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		return paradero.Errorf(paradero.EINVALID, "this store cannot keep a watch yet (only the embedded store can)")
 	}
 	ctx = paradero.NewContextWithActor(ctx, paradero.Actor{Name: "watch", Role: paradero.RoleAdmin})
+	disp, err := c.dispatcher(&cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *cfgPath, err)
+	}
+	persons := make(map[string]int64)
+	for _, q := range cfg.Watch {
+		if q.Person > 0 {
+			persons[q.Key] = q.Person
+		}
+	}
+	// Notices are stored before a round's state is saved (OnChanges), so
+	// a crash between the two tells followers twice, never not at all.
+	onChanges := func(ctx context.Context, r *watch.Report) error {
+		if disp == nil || len(r.Changes) == 0 {
+			return nil
+		}
+		n, err := c.g.store.(paradero.AlertService).CreateNotices(ctx, watch.Notices(r, persons))
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			disp.Notify()
+		}
+		return nil
+	}
 	var mu sync.Mutex // serialises output and checkpoints across locators
 	onRound := func(r *watch.Report) {
 		mu.Lock()
@@ -149,7 +285,7 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		timeout, _ := parseDur(lc.Timeout)
 		s, err := watch.New(watch.Config{Locator: loc, Queries: cfg.Watch, Store: store, Interval: interval, Gap: gap,
 			Timeout: timeout, MaxInFlight: lc.MaxInFlight, Rule: watch.Rule{Confirm: lc.Confirm},
-			Seed: uint64(time.Now().UnixNano()), OnRound: onRound, Logger: c.g.logger})
+			Seed: uint64(time.Now().UnixNano()), OnRound: onRound, OnChanges: onChanges, Logger: c.g.logger})
 		if err != nil {
 			return err
 		}
@@ -161,7 +297,20 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 				return err
 			}
 		}
+		if disp != nil {
+			// Fold what is due and send it, once; what fails waits in the
+			// outbox for the next run.
+			if _, err := disp.RunOnce(ctx); err != nil {
+				return err
+			}
+		}
 		return nil
+	}
+	if disp != nil {
+		if err := disp.Start(ctx); err != nil {
+			return err
+		}
+		defer disp.Close()
 	}
 	for i, s := range scheds {
 		if err := s.Start(ctx); err != nil {
@@ -176,6 +325,32 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		s.Close()
 	}
 	return nil
+}
+
+// dispatcher returns the alert dispatcher, or nil if the store keeps no
+// alerts.
+func (c *watchCommand) dispatcher(cfg *watchConfig) (*alert.Dispatcher, error) {
+	as, ok := c.g.store.(paradero.AlertService)
+	us, ok2 := c.g.store.(paradero.UserService)
+	if !ok || !ok2 {
+		if cfg.Alerts.SMTP != nil || len(cfg.Alerts.Webhooks) > 0 {
+			return nil, paradero.Errorf(paradero.EINVALID, "this store cannot keep alerts yet (only the embedded store can)")
+		}
+		c.g.logger.Warn("this store keeps no alerts yet: followers are not told of changes")
+		return nil, nil
+	}
+	senders, err := cfg.Alerts.senders(c.g.getenv)
+	if err != nil {
+		return nil, err
+	}
+	a := cfg.Alerts
+	window, _ := parseDur(a.Window)
+	poll, _ := parseDur(a.Poll)
+	timeout, _ := parseDur(a.Timeout)
+	bmin, _ := parseDur(a.BackoffMin)
+	bmax, _ := parseDur(a.BackoffMax)
+	return alert.New(alert.Config{Store: as, Users: us, Senders: senders, Window: window, Poll: poll, Timeout: timeout,
+		BackoffMin: bmin, BackoffMax: bmax, Logger: c.g.logger})
 }
 
 func (c *watchCommand) print(r *watch.Report) {
