@@ -56,14 +56,33 @@ type Key struct {
 }
 
 // Origin is the log's name: the first line of its checkpoints.
-func (k *Key) Origin() string { return k.Signer.Name() }
+func (k *Key) Origin() string { return k.Verifier.Name() }
+
+// CanSign reports whether the key can sign checkpoints: false for a store
+// restored without its signing key.
+func (k *Key) CanSign() bool { return k.Signer != nil }
+
+// ErrCannotSign is returned when the ledger grew but its signing key is
+// not in the data directory.
+var ErrCannotSign = errors.New("ledger: the signing key (" + SignerKeyFile + ") is not in the data directory; put it back before adding to the ledger")
 
 // LoadOrCreateKey reads the signing key from dir, creating one on first
-// use with the name "paradero/" followed by random hex.
+// use with the name "paradero/" followed by random hex. When only the
+// public key is there — a store restored from a backup that left the
+// signing key out — it returns a key that verifies but cannot sign, rather
+// than making a new key that no stored checkpoint would match.
 func LoadOrCreateKey(dir string) (*Key, error) {
 	path := filepath.Join(dir, SignerKeyFile)
 	skey, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if pub, perr := os.ReadFile(filepath.Join(dir, VerifierKeyFile)); perr == nil {
+			vkey := strings.TrimSpace(string(pub))
+			v, err := note.NewVerifier(vkey)
+			if err != nil {
+				return nil, fmt.Errorf("ledger: %s: %w", VerifierKeyFile, err)
+			}
+			return &Key{Verifier: v, VKey: vkey}, nil
+		}
 		var r [6]byte
 		if _, err := rand.Read(r[:]); err != nil {
 			return nil, err
@@ -245,6 +264,9 @@ func (l *Log) Checkpoint(ctx context.Context) (*paradero.Checkpoint, error) {
 				"the ledger has %d entries but checkpoint %d was signed: entries were removed", size, last.Size)
 		}
 	}
+	if !l.key.CanSign() {
+		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Message: "cannot sign a checkpoint", Err: ErrCannotSign}
+	}
 	r := l.hashReader(ctx)
 	root, err := tlog.TreeHash(size, r)
 	if err != nil {
@@ -274,6 +296,9 @@ func (l *Log) Checkpoint(ctx context.Context) (*paradero.Checkpoint, error) {
 // SignRedaction fills x's signature over paradero.RedactionStatement for the
 // record with the given commitment.
 func (l *Log) SignRedaction(x *paradero.Redaction, record paradero.Hash) error {
+	if !l.key.CanSign() {
+		return ErrCannotSign
+	}
 	msg, err := note.Sign(&note.Note{Text: paradero.RedactionStatement(x.RecordID, record, paradero.Timestamp(x.CreatedAt), x.Commitment)}, l.key.Signer)
 	if err != nil {
 		return fmt.Errorf("ledger: sign redaction: %w", err)

@@ -113,3 +113,30 @@ func TestWitness(t *testing.T) {
 		t.Fatalf("same size, other root: %v, want a ForkError with both checkpoints", err)
 	}
 }
+
+// TestRestoredWithoutSigningKey: a data directory with ledger.pub but no
+// ledger.key verifies but does not make a new key nor sign.
+func TestRestoredWithoutSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	k, err := LoadOrCreateKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, SignerKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := LoadOrCreateKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.CanSign() || pub.VKey != k.VKey || pub.Origin() != k.Origin() {
+		t.Fatalf("LoadOrCreateKey with only ledger.pub = %+v, want the same public key and no signer", pub)
+	}
+	if _, err := os.Stat(filepath.Join(dir, SignerKeyFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a new signing key was made beside the old public key")
+	}
+	x := &paradero.Redaction{}
+	if err := New(nil, pub).SignRedaction(x, paradero.Hash{}); !errors.Is(err, ErrCannotSign) {
+		t.Errorf("SignRedaction without a signing key = %v, want ErrCannotSign", err)
+	}
+}

@@ -71,6 +71,8 @@ func commands() map[string]commandInfo {
 		"watch":        {"poll detainee locators, keep every answer, flag who vanishes", func(g *globals) command { return &watchCommand{g: g} }},
 		"follow":       {"follow a person, watch entry, case or facility: alerts by e-mail, webhook and in the app", func(g *globals) command { return &followCommand{g: g} }},
 		"synth":        {"generate a synthetic world: people, custody histories and the lists that name them", func(g *globals) command { return &synthCommand{stdout: g.stdout, stderr: g.stderr} }},
+		"backup":       {"write a consistent, age-encrypted backup of the embedded store while it runs", func(g *globals) command { return &backupCommand{g: g} }},
+		"restore":      {"restore a backup into an empty data directory, verifying its ledger first", func(g *globals) command { return &restoreCommand{g: g} }},
 	}
 }
 
