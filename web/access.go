@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/ledger"
+	"github.com/paradero/paradero/report"
 )
 
 // This file is the one place the web application decides who may see what
@@ -447,4 +449,86 @@ func (s *Server) importSource(ctx context.Context, name string, data []byte, src
 		return nil, fmt.Errorf("imported as source %d, but signing a checkpoint failed: %w", saved.ID, err)
 	}
 	return saved, nil
+}
+
+// Audit actions of the dossier and the reconciliation. A dossier's entry
+// is report.AuditDossierExport, written by report.BuildDossier itself.
+const (
+	auditReconciliationView   = "reconciliation.view"   // the reconciliation page (it names the unaccounted) was shown
+	auditReconciliationExport = "reconciliation.export" // a reconciliation table was downloaded
+)
+
+// The reconciliation names persons (those on one list and missing from
+// another), so it is for those who browse evidence; a dossier is for those
+// who may see the person.
+const (
+	permReconcile = paradero.PermBrowseEvidence
+	permDossier   = permPersons
+)
+
+// reportStore returns the store as package report reads it, if it keeps
+// persons.
+func (s *Server) reportStore() (report.Store, bool) {
+	rs, ok := s.store.(report.Store)
+	return rs, ok
+}
+
+// buildDossier gathers person id's dossier in lang. report.BuildDossier
+// writes its audit entry (dossier.export) and refuses to export if that
+// fails; it does not check roles, so this does first.
+func (s *Server) buildDossier(ctx context.Context, id int64, lang string) (*report.Dossier, error) {
+	if err := require(ctx, permDossier); err != nil {
+		return nil, err
+	}
+	rs, ok := s.reportStore()
+	if !ok {
+		return nil, notFoundError()
+	}
+	d, err := report.BuildDossier(ctx, rs, proofReader(s.prove), id, report.DossierOptions{Lang: lang, Now: s.now()})
+	if err != nil {
+		return nil, hide(err)
+	}
+	return d, nil
+}
+
+// proofReader is the server's ProveFunc as a report.Prover: it reads back
+// the proof document the function writes.
+type proofReader ProveFunc
+
+func (f proofReader) Prove(ctx context.Context, index int64, fromSizes ...int64) (*ledger.Proof, error) {
+	if len(fromSizes) > 0 {
+		return nil, fmt.Errorf("web: the server's prover makes no consistency proofs")
+	}
+	b, err := f(ctx, index)
+	if err != nil {
+		return nil, err
+	}
+	return ledger.ReadProof(b)
+}
+
+// reconcile reconciles every source over the linked persons and, with the
+// action given, audits it (the page and the person-level tables name
+// persons; the figures alone need no entry, so action "" writes none).
+func (s *Server) reconcile(ctx context.Context, action string) (*report.Reconciliation, error) {
+	if err := require(ctx, permReconcile); err != nil {
+		return nil, err
+	}
+	rs, ok := s.reportStore()
+	if !ok {
+		return nil, paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep persons yet")
+	}
+	sources, err := report.LoadSources(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := report.LoadMemberships(ctx, rs)
+	if err != nil {
+		return nil, err
+	}
+	if action != "" {
+		if err := s.audit(ctx, action, ""); err != nil {
+			return nil, err
+		}
+	}
+	return report.Reconcile(sources, ms), nil
 }

@@ -147,6 +147,9 @@ func newWorld(t *testing.T) *world {
 		Store: db, Catalog: cat, Password: cheapParams,
 		Logger: slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },
+		// The fixture's estimates take milliseconds; waiting this long
+		// only guards against a slow machine, never sleeps.
+		EstimateWait: time.Minute,
 		Prove: func(ctx context.Context, index int64) ([]byte, error) {
 			p, err := log.Prove(ctx, index)
 			if err != nil {
@@ -158,6 +161,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { w.app.Close() })
 	w.srv = httptest.NewServer(w.app)
 	t.Cleanup(w.srv.Close)
 	return w

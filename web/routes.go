@@ -33,6 +33,7 @@ func (s *Server) routes() http.Handler {
 
 	// Persons, search, review and import: access.go decides too.
 	handle("GET /persons/{id}", s.signedIn(s.personPage))
+	handle("GET /persons/{id}/dossier", s.signedIn(s.personDossier))
 	handle("GET /records/{id}/person", s.signedIn(s.recordPersonPage))
 	handle("GET /search", s.signedIn(s.searchPage))
 	handle("POST /search", s.signedIn(s.search))
@@ -42,6 +43,8 @@ func (s *Server) routes() http.Handler {
 	handle("GET /import", s.signedIn(s.importPage))
 	handle("POST /import", s.signedIn(s.upload))
 	handle("POST /import/{token}", s.signedIn(s.confirmImport))
+	handle("GET /reconciliation", s.signedIn(s.reconciliationPage))
+	handle("GET /reconciliation/{file}", s.signedIn(s.reconciliationCSV))
 
 	// Administration.
 	handle("GET /audit", s.signedIn(s.auditPage))

@@ -78,6 +78,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// EstimateWait is how long the reconciliation page waits for an
+	// estimate being computed before it says so instead; zero means 2
+	// seconds. The computation goes on either way (estimates.go).
+	EstimateWait time.Duration
 }
 
 // Server is the web application. Make one with New.
@@ -95,6 +99,8 @@ type Server struct {
 	throttle  *throttle
 	searches  *rateLimiter
 	uploads   *uploads
+	estimates *estimates
+	estWait   time.Duration
 	dummyHash string // checked against when no user has the address, so timing tells nothing
 	handler   http.Handler
 }
@@ -124,6 +130,10 @@ func New(cfg Config) (*Server, error) {
 	s.throttle = newThrottle(s.now)
 	s.searches = newRateLimiter(s.now, searchWindow, maxSearches)
 	s.uploads = newUploads(s.now)
+	s.estWait = cfg.EstimateWait
+	if s.estWait == 0 {
+		s.estWait = 2 * time.Second
+	}
 	pages, err := parsePages(assets)
 	if err != nil {
 		return nil, err
@@ -139,8 +149,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.dummyHash = h
+	s.estimates = newEstimates()
 	s.handler = s.routes()
 	return s, nil
+}
+
+// Close stops the estimate being computed, if any, and waits for it; no
+// estimate is started after. Call it once the HTTP server has stopped.
+func (s *Server) Close() error {
+	s.estimates.close()
+	return nil
 }
 
 // parsePages parses every page template, each with the layout and the
@@ -148,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template)
 	for _, name := range []string{"login", "dashboard", "stats", "sources", "source", "record", "audit", "error",
-		"person", "search", "review", "reviews", "import"} {
+		"person", "search", "review", "reviews", "import", "reconciliation"} {
 		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(fsys,
 			"templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {

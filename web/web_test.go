@@ -22,6 +22,7 @@ func TestAuthorization(t *testing.T) {
 	rec := w.recordPath(w.records[0])
 	person := fmt.Sprintf("/persons/%d", w.personOf(w.records[0]))
 	pair := fmt.Sprintf("/review/%d/%d", w.records[3].ID, second[1].ID)
+	unaccounted := fmt.Sprintf("/reconciliation?on=%d&absent=%d", w.source.ID, second[0].SourceID)
 	const (
 		ok       = http.StatusOK
 		toLogin  = -1 // 303 to /login
@@ -47,6 +48,20 @@ func TestAuthorization(t *testing.T) {
 		{person, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{"/persons/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{"/persons/x", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{person + "/dossier", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{person + "/dossier?format=pdf", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{person + "/dossier?format=doc", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{"/persons/999/dossier", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/persons/999/dossier?format=doc", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{"/reconciliation", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{unaccounted, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/reconciliation?on=1&absent=999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/reconciliation?on=x", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{"/reconciliation/persons.csv", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/reconciliation/intersections.csv", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{strings.Replace(unaccounted, "?", "/unaccounted.csv?", 1), [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/reconciliation/unaccounted.csv", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{"/reconciliation/other.csv", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{rec + "/person", [6]int{toLogin, 303, 303, notFound, notFound, notFound}},
 		{w.recordPath(w.records[1]) + "/person", [6]int{toLogin, 303, 303, notFound, notFound, notFound}},
 		{"/records/999/person", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
@@ -264,7 +279,8 @@ func TestEscaping(t *testing.T) {
 	w := newWorld(t)
 	c := w.client()
 	c.login(paradero.RoleAdmin)
-	for _, path := range []string{"/sources", fmt.Sprintf("/sources/%d", w.source.ID), w.recordPath(w.records[1]), w.recordPath(w.records[2])} {
+	for _, path := range []string{"/sources", fmt.Sprintf("/sources/%d", w.source.ID), w.recordPath(w.records[1]), w.recordPath(w.records[2]),
+		"/reconciliation"} {
 		r := c.get(path)
 		if r.status != http.StatusOK {
 			t.Fatalf("GET %s = %d", path, r.status)
@@ -447,8 +463,10 @@ func TestEveryPageTranslated(t *testing.T) {
 	w := newWorld(t)
 	c := w.client()
 	c.login(paradero.RoleAdmin)
+	w.linked()
 	pages := []string{"/", "/stats", "/sources", fmt.Sprintf("/sources/%d", w.source.ID), w.recordPath(w.records[0]),
-		w.recordPath(w.redacted), "/audit", "/records/999"}
+		w.recordPath(w.redacted), "/audit", "/records/999", fmt.Sprintf("/persons/%d", w.personOf(w.records[0])),
+		"/reconciliation"}
 	missingKey := regexp.MustCompile(`\[[a-z_]+(\.[a-z_-]+)+\]`)
 	for _, lang := range []string{"es", "en"} {
 		c.post("/language", url.Values{"lang": {lang}, "csrf": {c.csrfFrom("/")}})

@@ -190,6 +190,7 @@ func (b *browserRun) documenterSession(lang string, phone bool) {
 	}
 
 	b.searchAndPerson(lang, phone)
+	b.reconciliation(lang, phone)
 	b.reviewDecision(lang)
 	b.importWithError(lang)
 
@@ -228,6 +229,28 @@ func (b *browserRun) searchAndPerson(lang string, phone bool) {
 	b.screenshot("person")
 	if phone && !b.eval(`document.documentElement.scrollWidth <= window.innerWidth`) {
 		t.Error("the person page scrolls sideways on a phone")
+	}
+}
+
+// reconciliation checks the person page's dossier links, then opens the
+// reconciliation: the estimate of how many the lists miss, with its
+// warning (the two lists share one person), and the UpSet chart.
+func (b *browserRun) reconciliation(lang string, phone bool) {
+	t := b.t
+	if !b.eval(`/^\/persons\/\d+\/dossier\?format=pdf$/.test(document.getElementById("dossier-pdf").getAttribute("href"))`) {
+		t.Error("the person page has no PDF dossier link")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/reconciliation"]`)), chromedp.WaitVisible(chromedp.ID("upset")))
+	want := map[string]string{"es": "personas no están en ninguna lista", "en": "people are on none of the lists"}[lang]
+	if got := b.text("#estimate-missing"); !strings.Contains(got, want) {
+		t.Errorf("estimate = %q, want %q", got, want)
+	}
+	if !b.eval(`document.querySelector("#estimate-warning") !== null && document.querySelectorAll("#upset svg rect").length > 0`) {
+		t.Error("no warning that the lists overlap too little, or no UpSet chart")
+	}
+	b.screenshot("reconciliation")
+	if phone && !b.eval(`document.documentElement.scrollWidth <= window.innerWidth`) {
+		t.Error("the reconciliation page scrolls sideways on a phone")
 	}
 }
 

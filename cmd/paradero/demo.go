@@ -12,6 +12,7 @@ import (
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/ingest"
 	"github.com/paradero/paradero/ledger"
+	"github.com/paradero/paradero/linkage"
 	"github.com/paradero/paradero/synth"
 	"github.com/paradero/paradero/web"
 )
@@ -21,8 +22,8 @@ demo [--persons N] [--seed S] [--data DIR] [--listen ADDR] [--serve=false]
 
 Builds a synthetic world that follows the public facts of 2025 (the flights
 to CECOT, the locator's disappearances, the return of 18 July), imports every
-list it generates into a fresh store, signs a checkpoint, verifies the whole
-ledger and shows what the store holds. Then it creates one account per role
+list it generates into a fresh store, links the records into persons,
+verifies the whole ledger and shows what the store holds. Then it creates one account per role
 with a random password, prints them, and serves the web application until
 interrupted. Without --data it works in a new temporary directory and says
 where. No real person is named: every name is drawn from public
@@ -71,6 +72,12 @@ func (c *demoCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(out, "  imported %-28s %-17s %5d records\n", s.Filename, s.Kind, res.Records)
 	}
+	linked, err := linkStore(ctx, c.g, linkage.DefaultPersonSettings(), false, nil)
+	if err != nil {
+		return fmt.Errorf("linking: %w", err)
+	}
+	fmt.Fprintln(out)
+	printLinkStore(out, linked)
 	rep, err := c.g.log.Verify(ctx, ledger.VerifyOptions{})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -188,18 +189,14 @@ func selectSources(all []*paradero.Source, byKind bool, keep string) ([]*parader
 // countsTable turns a reconciliation into the estimate package's table.
 func countsTable(rec *report.Reconciliation, byKind bool) (*estimate.Table, error) {
 	names, counts := rec.PatternCounts(byKind)
-	if len(names) < 2 {
+	t, err := estimate.TableOf(names, counts)
+	switch {
+	case errors.Is(err, estimate.ErrFewLists):
 		return nil, paradero.Errorf(paradero.EINVALID, "estimation needs at least 2 lists; the store gives %d (try --by source)", len(names))
-	}
-	if len(names) > estimate.MaxLists {
+	case errors.Is(err, estimate.ErrManyLists):
 		return nil, paradero.Errorf(paradero.EINVALID, "%d lists is more than %d; choose some with --lists or use --by kind", len(names), estimate.MaxLists)
 	}
-	t, err := estimate.NewTable(names...)
-	if err != nil {
-		return nil, err
-	}
-	copy(t.Counts, counts)
-	return t, nil
+	return t, err
 }
 
 // writeCounts writes t in the --counts CSV format.

@@ -67,6 +67,7 @@ type webMain struct {
 
 	ln   net.Listener
 	srv  *http.Server
+	app  *web.Server
 	done chan error
 }
 
@@ -104,7 +105,7 @@ func (m *webMain) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.ln = ln
+	m.ln, m.app = ln, app
 	m.srv = &http.Server{
 		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -152,6 +153,9 @@ func (m *webMain) Close() error {
 	err := m.srv.Shutdown(ctx)
 	if serr := <-m.done; err == nil {
 		err = serr
+	}
+	if aerr := m.app.Close(); err == nil {
+		err = aerr
 	}
 	m.srv = nil
 	return err

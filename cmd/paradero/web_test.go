@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -15,6 +17,7 @@ import (
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/linkage"
 	"github.com/paradero/paradero/web"
+	"golang.org/x/net/html"
 )
 
 // webRoster is a small source whose names try to break out of HTML.
@@ -141,6 +144,58 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.cli.ok("verify-proof", "--state", t.TempDir(), "--key-file", filepath.Join(w.cli.data, "ledger.pub"), proof)
+
+	// The dossier of record 1's person, from the page's button: each of
+	// its proofs checks offline too.
+	resp, err = hc.Get(w.url + "/records/1/person")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	person := resp.Request.URL.Path
+	code, body = get(person + "/dossier?format=html")
+	if code != 200 {
+		t.Fatalf("%s/dossier = %d", person, code)
+	}
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proofs []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "pre" {
+			for _, a := range n.Attr {
+				if a.Key == "class" && strings.Contains(a.Val, "proof-json") && n.FirstChild != nil {
+					proofs = append(proofs, n.FirstChild.Data)
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if len(proofs) != 2 {
+		t.Fatalf("dossier of %s holds %d proofs, want 2 (records 1 and 4)", person, len(proofs))
+	}
+	for i, pj := range proofs {
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("dossier%d.proof.json", i))
+		if err := os.WriteFile(f, []byte(pj), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		w.cli.ok("verify-proof", "--state", t.TempDir(), "--key-file", filepath.Join(w.cli.data, "ledger.pub"), f)
+	}
+	// The reconciliation's estimate, as `paradero estimate` makes it from
+	// the store: roster 3 persons, filing 5, one on both: 15.
+	code, body = get("/reconciliation")
+	if code != 200 || !strings.Contains(body, `<dd id="estimate-total">15</dd>`) {
+		t.Errorf("/reconciliation = %d, estimate-total not 15", code)
+	}
+	var est struct{ Estimate float64 }
+	if err := json.Unmarshal([]byte(w.cli.ok("estimate", "--json")), &est); err != nil || math.Round(est.Estimate) != 15 {
+		t.Errorf("paradero estimate gives %v (%v), want 15 as the page", est.Estimate, err)
+	}
 	// The audit entries written by the server do not break the ledger.
 	w.cli.ok("verify")
 }
