@@ -2,6 +2,7 @@ package paradero
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 )
@@ -127,4 +128,55 @@ type PersonService interface {
 	// FindReviewQueue returns undecided pairs, most uncertain first, and
 	// their total.
 	FindReviewQueue(ctx context.Context, f ReviewFilter) ([]*ReviewPair, int, error)
+}
+
+// AssignPersonIDs gives each new cluster of record ids a person id: greedily by overlap with
+// the previous assignment old (record → person), largest overlap first,
+// ties to the smaller old id and then the earlier cluster, so the result is
+// deterministic; each old id goes to one cluster at most, and clusters left
+// over get nextID, nextID+1, …. It is how every store keeps person ids
+// stable across linkage runs.
+func AssignPersonIDs(clusters [][]int64, old map[int64]int64, nextID int64) []int64 {
+	type cand struct {
+		cluster int
+		person  int64
+		overlap int
+	}
+	var cands []cand
+	for i, c := range clusters {
+		count := make(map[int64]int)
+		for _, r := range c {
+			if p, ok := old[r]; ok {
+				count[p]++
+			}
+		}
+		for p, n := range count {
+			cands = append(cands, cand{i, p, n})
+		}
+	}
+	sort.Slice(cands, func(a, b int) bool {
+		x, y := cands[a], cands[b]
+		if x.overlap != y.overlap {
+			return x.overlap > y.overlap
+		}
+		if x.person != y.person {
+			return x.person < y.person
+		}
+		return x.cluster < y.cluster
+	})
+	ids := make([]int64, len(clusters))
+	used := make(map[int64]bool)
+	for _, c := range cands {
+		if ids[c.cluster] == 0 && !used[c.person] {
+			ids[c.cluster] = c.person
+			used[c.person] = true
+		}
+	}
+	for i := range ids {
+		if ids[i] == 0 {
+			ids[i] = nextID
+			nextID++
+		}
+	}
+	return ids
 }

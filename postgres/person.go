@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -74,7 +73,7 @@ func (s *DB) SaveLinkRun(ctx context.Context, run *paradero.LinkRun, clusters []
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(person_id), 0) + 1 FROM person_lineage`).Scan(&nextID); err != nil {
 		return internal(op, err)
 	}
-	ids := assignPersonIDs(clusters, old, nextID)
+	ids := paradero.AssignPersonIDs(clusters, old, nextID)
 
 	now := s.timestamp()
 	settings := run.Settings
@@ -164,56 +163,6 @@ func moveRecords(ctx context.Context, tx pgx.Tx, run int64, recs, to []int64) er
 		}
 	}
 	return nil
-}
-
-// assignPersonIDs gives each cluster a person id: greedily by overlap with
-// the previous assignment, largest overlap first, ties to the smaller old
-// id and then the earlier cluster, so the result is deterministic. It is
-// package sqlite's rule, copied because adapters do not import each other;
-// the contract suite (storetest.RunPersons) holds the two to it.
-func assignPersonIDs(clusters [][]int64, old map[int64]int64, nextID int64) []int64 {
-	type cand struct {
-		cluster int
-		person  int64
-		overlap int
-	}
-	var cands []cand
-	for i, c := range clusters {
-		count := make(map[int64]int)
-		for _, r := range c {
-			if p, ok := old[r]; ok {
-				count[p]++
-			}
-		}
-		for p, n := range count {
-			cands = append(cands, cand{i, p, n})
-		}
-	}
-	sort.Slice(cands, func(a, b int) bool {
-		x, y := cands[a], cands[b]
-		if x.overlap != y.overlap {
-			return x.overlap > y.overlap
-		}
-		if x.person != y.person {
-			return x.person < y.person
-		}
-		return x.cluster < y.cluster
-	})
-	ids := make([]int64, len(clusters))
-	used := make(map[int64]bool)
-	for _, c := range cands {
-		if ids[c.cluster] == 0 && !used[c.person] {
-			ids[c.cluster] = c.person
-			used[c.person] = true
-		}
-	}
-	for i := range ids {
-		if ids[i] == 0 {
-			ids[i] = nextID
-			nextID++
-		}
-	}
-	return ids
 }
 
 // findPerson reads a person's lineage in one statement. person is an SQL
