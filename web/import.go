@@ -154,44 +154,13 @@ func preview(name string, data []byte) *importPreview {
 }
 
 // importData imports a file through the store's all-or-nothing import
-// path, as 'paradero import' does (cmd/paradero/import.go): the file byte
-// for byte, one record per data row, any refused record aborting it all
-// with its line.
+// path, the one 'paradero import' uses (ingest.Import).
 func importData(ctx context.Context, store paradero.ImportService, name string, data []byte, src *paradero.Source) (*paradero.Source, error) {
-	src.Filename = name
-	if src.Title == "" {
-		src.Title = name
-	}
-	rd, err := ingest.Open(bytes.NewReader(data), int64(len(data)), ingest.Options{Filename: name})
+	res, err := ingest.Import(ctx, store, bytes.NewReader(data), int64(len(data)), src, ingest.Options{Filename: name})
 	if err != nil {
 		return nil, err
 	}
-	defer rd.Close()
-	src.MediaType = rd.MediaType()
-	im, err := store.BeginImport(ctx, src, bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	defer im.Rollback()
-	for {
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := im.AddRecord(ctx, r); err != nil {
-			if paradero.ErrorCode(err) == paradero.EINVALID {
-				return nil, &ingest.Error{File: name, Line: r.Row, Reason: paradero.ErrorMessage(err)}
-			}
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return im.Commit(ctx)
+	return res.Source, nil
 }
 
 // importForm is the import form as filled in.

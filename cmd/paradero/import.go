@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -121,10 +120,6 @@ func importFile(ctx context.Context, g *globals, path string, src *paradero.Sour
 // importReader imports the size bytes of f, a file named name.
 func importReader(ctx context.Context, g *globals, name string, f io.ReaderAt, size int64, src *paradero.Source, opts ingest.Options) (*importResult, error) {
 	opts.Filename = name
-	if src.Title == "" {
-		src.Title = name
-	}
-	src.Filename = name
 
 	// Hash first: a file seen before changes nothing and is not parsed.
 	h := sha256.New()
@@ -139,46 +134,18 @@ func importReader(ctx context.Context, g *globals, name string, f io.ReaderAt, s
 		return nil, err
 	}
 
-	rd, err := ingest.Open(f, size, opts)
+	res, err := ingest.Import(ctx, g.store, f, size, src, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer rd.Close()
-	src.MediaType = rd.MediaType()
-	im, err := g.store.BeginImport(ctx, src, io.NewSectionReader(f, 0, size))
-	if err != nil {
-		return nil, err
-	}
-	defer im.Rollback()
-	for {
-		r, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := im.AddRecord(ctx, r); err != nil {
-			if paradero.ErrorCode(err) == paradero.EINVALID {
-				return nil, &ingest.Error{File: name, Line: r.Row, Reason: paradero.ErrorMessage(err)}
-			}
-			return nil, err
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-	}
-	saved, err := im.Commit(ctx)
-	if err != nil {
-		return nil, err
-	}
+	saved := res.Source
 	cp, err := g.log.Checkpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("imported as source %d, but signing the checkpoint failed: %w", saved.ID, err)
 	}
 	g.logger.Info("imported source", "source", saved.ID, "records", saved.Records, "bytes", saved.Size)
 	return &importResult{File: name, SourceID: saved.ID, Records: saved.Records, SHA256: saved.SHA256.String(),
-		Format: rd.Format(), Encoding: rd.Encoding(), ImportedAt: saved.ImportedAt.Format("2006-01-02 15:04 MST"),
+		Format: res.Format, Encoding: res.Encoding, ImportedAt: saved.ImportedAt.Format("2006-01-02 15:04 MST"),
 		LedgerSize: cp.Size}, nil
 }
 
