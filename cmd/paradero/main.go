@@ -52,7 +52,7 @@ type commandInfo struct {
 
 func commands() map[string]commandInfo {
 	return map[string]commandInfo{
-		"demo":         {"build a synthetic world, import it, verify it (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
+		"demo":         {"build a synthetic world, import and link it, and serve the web app with an account per role (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
 		"export":       {"export a person's dossier (HTML, PDF, JSON), the reconciliation of sources (CSV, UpSet SVG), the flow chart or the aggregate report", func(g *globals) command { return &exportCommand{g: g} }},
 		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr, g: g} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
