@@ -79,10 +79,30 @@ type Conflict struct {
 
 // Flag says why a person's whereabouts are unknown.
 type Flag struct {
-	Reason string
+	Reason string                    // in English, for logs and the command line
 	Since  paradero.DateRange        // of the last confirmed whereabouts, or of the vanishing
 	Orders []paradero.DueProcessFact // court orders not to remove on record
+
+	// The same, as facts a page can put in its own language: the rule that
+	// raised the flag and what it counted.
+	Rule      FlagRule
+	Flight    string // the removal flight, for RuleFlightUnconfirmed
+	Days      int64  // days without confirmation
+	Threshold int64  // the threshold in days
 }
+
+// FlagRule names why a flag was raised.
+type FlagRule string
+
+const (
+	RuleStoppedAnswering            FlagRule = "stopped-answering"              // a locator stopped answering; nothing says where to
+	RuleStoppedAnsweringAfterFlight FlagRule = "stopped-answering-after-flight" // … after a flight to an unrecorded destination
+	RuleNotInCustody                FlagRule = "not-in-custody"                 // a locator said "not in custody"; nothing says where to
+	RuleNotInCustodyAfterFlight     FlagRule = "not-in-custody-after-flight"    // … after a flight to an unrecorded destination
+	RuleFlightUnconfirmed           FlagRule = "flight-unconfirmed"             // removal flight, no confirmation since, over the threshold
+	RuleHeldUnconfirmed             FlagRule = "held-unconfirmed"               // held, no confirmation since, over the threshold
+	RuleNeverPlaced                 FlagRule = "never-placed"                   // deprived of liberty, never placed anywhere
+)
 
 // Build derives the timeline of the person mentioned by ms. extra holds
 // events derived elsewhere (a watch's "vanished"), with their evidence.
@@ -442,15 +462,16 @@ func (t *Timeline) derive(opt Options) {
 		(t.Events[flight].Place == "" && t.Events[flight].Facility == "")):
 		// Left a locator with no record of release or of where they were sent.
 		e := &t.Events[left]
-		what := "a locator stopped answering for the person"
+		what, rule := "a locator stopped answering for the person", RuleStoppedAnswering
 		if e.Kind == paradero.EventNotInCustody {
-			what = "a locator reported the person \"not in custody\""
+			what, rule = "a locator reported the person \"not in custody\"", RuleNotInCustody
 		}
 		reason := fmt.Sprintf("%s on %s, and no record says they were released or where they were sent", what, e.Date)
 		if flight >= 0 {
 			reason = fmt.Sprintf("%s on %s after a removal flight to an unrecorded destination", what, e.Date)
+			rule += "-after-flight"
 		}
-		t.flag(reason, e.Date, orders)
+		t.flag(Flag{Reason: reason, Rule: rule}, e.Date, orders)
 	case t.Status.DeprivedOfLiberty() && !opt.Now.IsZero():
 		since := paradero.DateRange{}
 		var sinceLast int64 = -1 << 40
@@ -468,19 +489,21 @@ func (t *Timeline) derive(opt Options) {
 		if now-sinceLast <= limit {
 			break
 		}
-		var reason string
+		f := Flag{Days: now - sinceLast, Threshold: limit}
 		switch {
 		case flight >= 0:
-			f := &t.Events[flight]
-			reason = fmt.Sprintf("put on removal flight %s on %s; no source has confirmed where they are since (%d days, over the threshold of %d)",
-				orUnnamed(f.Flight), f.Date, now-sinceLast, limit)
+			fl := &t.Events[flight]
+			f.Rule, f.Flight = RuleFlightUnconfirmed, fl.Flight
+			f.Reason = fmt.Sprintf("put on removal flight %s on %s; no source has confirmed where they are since (%d days, over the threshold of %d)",
+				orUnnamed(fl.Flight), fl.Date, f.Days, limit)
 		case last >= 0:
-			reason = fmt.Sprintf("deprived of liberty; no source has confirmed where they are held since %s (%d days, over the threshold of %d)",
-				since, now-sinceLast, limit)
+			f.Rule = RuleHeldUnconfirmed
+			f.Reason = fmt.Sprintf("deprived of liberty; no source has confirmed where they are held since %s (%d days, over the threshold of %d)",
+				since, f.Days, limit)
 		default:
-			reason = "deprived of liberty, and no source has ever said where they are held"
+			f = Flag{Rule: RuleNeverPlaced, Reason: "deprived of liberty, and no source has ever said where they are held"}
 		}
-		t.flag(reason, since, orders)
+		t.flag(f, since, orders)
 	}
 }
 
@@ -501,8 +524,9 @@ func (t *Timeline) ordersNotToRemove() []paradero.DueProcessFact {
 	return out
 }
 
-func (t *Timeline) flag(reason string, since paradero.DateRange, orders []paradero.DueProcessFact) {
+func (t *Timeline) flag(f Flag, since paradero.DateRange, orders []paradero.DueProcessFact) {
 	t.Status = paradero.StatusWhereaboutsUnknown
+	reason := f.Reason
 	for _, o := range orders {
 		reason += fmt.Sprintf(". A court order not to remove is on record: %q", o.Detail)
 		if o.Court != "" {
@@ -515,7 +539,8 @@ func (t *Timeline) flag(reason string, since paradero.DateRange, orders []parade
 			reason += fmt.Sprintf(", source %d", o.Evidence[0].SourceID)
 		}
 	}
-	t.Flag = &Flag{Reason: reason, Since: since, Orders: orders}
+	f.Reason, f.Since, f.Orders = reason, since, orders
+	t.Flag = &f
 }
 
 // homeward reports whether r's flight lands in the person's own country:

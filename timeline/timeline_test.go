@@ -106,6 +106,7 @@ func TestBuildStatus(t *testing.T) {
 		extra      []paradero.Event
 		want       paradero.PersonStatus
 		flag       string // substring of the flag's reason; "" for no flag
+		rule       FlagRule
 		lastFacil  string
 		wantEvents int
 	}{
@@ -153,12 +154,12 @@ func TestBuildStatus(t *testing.T) {
 				{status: "detenido", facility: "EL VALLE", date: "2025-02-10"},
 				{flight: "HRL-SAL 1", date: "2025-02-15", kind: paradero.KindManifest},
 			},
-			want: paradero.StatusWhereaboutsUnknown, flag: "removal flight HRL-SAL 1 on 2025-02-15", lastFacil: "EL VALLE", wantEvents: 2},
+			want: paradero.StatusWhereaboutsUnknown, flag: "removal flight HRL-SAL 1 on 2025-02-15", rule: RuleFlightUnconfirmed, lastFacil: "EL VALLE", wantEvents: 2},
 		{name: "vanished from a locator (watch)",
 			recs: []rec{{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-14"}},
 			extra: []paradero.Event{{Kind: paradero.EventVanished, Date: day("2025-03-16"),
 				Evidence: []paradero.Evidence{{SourceID: 7, SourceKind: paradero.KindLocatorSnapshot}}}},
-			want: paradero.StatusWhereaboutsUnknown, flag: "stopped answering for the person on 2025-03-16", lastFacil: "EL VALLE", wantEvents: 2},
+			want: paradero.StatusWhereaboutsUnknown, flag: "stopped answering for the person on 2025-03-16", rule: RuleStoppedAnswering, lastFacil: "EL VALLE", wantEvents: 2},
 		{name: "returned",
 			recs: []rec{
 				{status: "detenido", facility: "CECOT", date: "2025-03-16"},
@@ -204,6 +205,8 @@ func TestBuildStatus(t *testing.T) {
 				t.Errorf("Flag = nil, want one saying %q", tt.flag)
 			case tt.flag != "" && !strings.Contains(tl.Flag.Reason, tt.flag):
 				t.Errorf("Flag = %q, want it to say %q", tl.Flag.Reason, tt.flag)
+			case tt.rule != "" && tl.Flag.Rule != tt.rule:
+				t.Errorf("Flag.Rule = %q, want %q (the code pages translate)", tl.Flag.Rule, tt.rule)
 			}
 			var got string
 			if tl.LastConfirmed != nil {

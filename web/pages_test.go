@@ -81,8 +81,9 @@ func TestPersonPage(t *testing.T) {
 	if got := text(byID(doc, "person-status")); got != "Paradero desconocido" {
 		t.Errorf("status = %q", got)
 	}
-	if got := text(byID(doc, "flag-reason")); !strings.Contains(got, "no source has confirmed where they are held since 2025-03-16") {
-		t.Errorf("flag reason = %q", got)
+	// The reason is in the page's language, not the timeline's English.
+	if got := text(byID(doc, "flag-reason")); !strings.Contains(got, "ninguna fuente ha confirmado dónde está detenida desde el 16 de marzo de 2025") {
+		t.Errorf("flag reason = %q, want it in Spanish", got)
 	}
 	if n := len(findAll(byID(doc, "lineage"), "tr")); n != 3 {
 		t.Errorf("lineage has %d rows, want a header and 2 records", n)

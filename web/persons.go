@@ -55,7 +55,7 @@ type factView struct {
 
 type flagView struct {
 	Since  string
-	Reason string // as package timeline words it, in English
+	Reason string // in the page's language, from the flag's rule
 	Orders []factView
 }
 
@@ -209,7 +209,7 @@ func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) person
 		d.Facts = append(d.Facts, fact(f))
 	}
 	if t.Flag != nil {
-		d.Flag = &flagView{Since: dateRange(p, t.Flag.Since), Reason: t.Flag.Reason}
+		d.Flag = &flagView{Since: dateRange(p, t.Flag.Since), Reason: flagReason(p, t.Flag)}
 		for _, o := range t.Flag.Orders {
 			d.Flag.Orders = append(d.Flag.Orders, fact(o))
 		}
@@ -228,4 +228,24 @@ func dateRange(p Printer, r paradero.DateRange) string {
 		return p.T("date.until", to)
 	}
 	return p.T("date.range", from, to)
+}
+
+// flagReason says why whereabouts are unknown in the page's language, from
+// the rule the timeline applied; the court orders are listed apart.
+func flagReason(p Printer, f *timeline.Flag) string {
+	key := "person.flag.rule." + string(f.Rule)
+	since := dateRange(p, f.Since)
+	switch f.Rule {
+	case timeline.RuleFlightUnconfirmed:
+		flight := f.Flight
+		if flight == "" {
+			flight = p.T("person.flag.unnamed-flight")
+		}
+		return p.T(key, flight, since, p.Number(f.Days), p.Number(f.Threshold))
+	case timeline.RuleHeldUnconfirmed:
+		return p.T(key, since, p.Number(f.Days), p.Number(f.Threshold))
+	case timeline.RuleNeverPlaced:
+		return p.T(key)
+	}
+	return p.T(key, since)
 }
