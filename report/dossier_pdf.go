@@ -255,7 +255,7 @@ func (dos *Dossier) WritePDF(w io.Writer) error {
 		d.para(l.Flag, 11, true, 0)
 		d.p.SetTextColor(0, 0, 0)
 		d.para(l.FlagNote, 8.5, false, 0)
-		d.para(f.Reason, 9, false, 8)
+		d.para(l.FlagReason(f), 9, false, 8)
 		for _, o := range f.Orders {
 			d.para("• "+l.Orders+": "+o.Detail+" "+o.Court+" "+o.Date.String(), 9, false, 8)
 		}

@@ -1,6 +1,11 @@
 package report
 
-import "github.com/paradero/paradero"
+import (
+	"fmt"
+
+	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/timeline"
+)
 
 // labels are a dossier's words in one language. A function returns them,
 // so no package-level map can be changed at run time.
@@ -17,6 +22,32 @@ type labels struct {
 	Events                                                                       map[paradero.EventKind]string
 	Statuses                                                                     map[paradero.PersonStatus]string
 	FactKinds                                                                    map[paradero.DueProcessKind]string
+	// FlagRules word a whereabouts-unknown flag by its rule (fmt templates
+	// taking the arguments FlagReason gives each rule).
+	FlagRules     map[timeline.FlagRule]string
+	UnnamedFlight string
+}
+
+// FlagReason says why whereabouts are unknown in the dossier's language.
+func (l *labels) FlagReason(f *timeline.Flag) string {
+	tmpl, ok := l.FlagRules[f.Rule]
+	if !ok {
+		return f.Reason
+	}
+	since := f.Since.String()
+	switch f.Rule {
+	case timeline.RuleFlightUnconfirmed:
+		flight := f.Flight
+		if flight == "" {
+			flight = l.UnnamedFlight
+		}
+		return fmt.Sprintf(tmpl, flight, since, f.Days, f.Threshold)
+	case timeline.RuleHeldUnconfirmed:
+		return fmt.Sprintf(tmpl, since, f.Days, f.Threshold)
+	case timeline.RuleNeverPlaced:
+		return tmpl
+	}
+	return fmt.Sprintf(tmpl, since)
 }
 
 // ValidLang reports whether a dossier can be written in lang.
@@ -28,7 +59,17 @@ func labelsFor(lang string) *labels {
 			Lang: "en", Title: "Dossier", Person: "Person", Generated: "Generated",
 			Summary: "Summary", Status: "Status", LastConfirmed: "Last confirmed whereabouts",
 			Flag: "Whereabouts unknown", Orders: "Court orders not to remove on record",
-			FlagNote:     "The reason, as Paradero's timeline analysis states it:",
+			FlagNote:      "Why:",
+			UnnamedFlight: "(unnamed)",
+			FlagRules: map[timeline.FlagRule]string{
+				timeline.RuleStoppedAnswering:            "A locator stopped answering for the person on %s, and no record says they were released or where they were sent.",
+				timeline.RuleStoppedAnsweringAfterFlight: "A locator stopped answering for the person on %s, after a removal flight to an unrecorded destination.",
+				timeline.RuleNotInCustody:                "A locator reported the person \"not in custody\" on %s, and no record says they were released or where they were sent.",
+				timeline.RuleNotInCustodyAfterFlight:     "A locator reported the person \"not in custody\" on %s, after a removal flight to an unrecorded destination.",
+				timeline.RuleFlightUnconfirmed:           "Put on removal flight %s on %s; no source has confirmed where they are since (%d days, over the threshold of %d).",
+				timeline.RuleHeldUnconfirmed:             "Deprived of liberty; no source has confirmed where they are held since %s (%d days, over the threshold of %d).",
+				timeline.RuleNeverPlaced:                 "Deprived of liberty, and no source has ever said where they are held.",
+			},
 			Identity:     "Identity as each source wrote it",
 			IdentityNote: "Each column is one record, exactly as its source wrote it. Differences are shown, never merged.",
 			Field:        "Field", Redacted: "redacted", RedactedNote: "content removed to protect someone; its proof still verifies",
@@ -78,7 +119,17 @@ func labelsFor(lang string) *labels {
 		Lang: "es", Title: "Expediente", Person: "Persona", Generated: "Generado",
 		Summary: "Resumen", Status: "Situación", LastConfirmed: "Último paradero confirmado",
 		Flag: "Paradero desconocido", Orders: "Órdenes judiciales de no deportar registradas",
-		FlagNote:     "El motivo, tal como lo enuncia el análisis de la cronología de Paradero (en inglés):",
+		FlagNote:      "Por qué:",
+		UnnamedFlight: "(sin nombre)",
+		FlagRules: map[timeline.FlagRule]string{
+			timeline.RuleStoppedAnswering:            "Un localizador dejó de responder por la persona el %s, y ningún registro dice que fuera liberada ni adónde la enviaron.",
+			timeline.RuleStoppedAnsweringAfterFlight: "Un localizador dejó de responder por la persona el %s, tras un vuelo de deportación a un destino no registrado.",
+			timeline.RuleNotInCustody:                "Un localizador informó «no está bajo custodia» el %s, y ningún registro dice que fuera liberada ni adónde la enviaron.",
+			timeline.RuleNotInCustodyAfterFlight:     "Un localizador informó «no está bajo custodia» el %s, tras un vuelo de deportación a un destino no registrado.",
+			timeline.RuleFlightUnconfirmed:           "Subida al vuelo de deportación %s el %s; ninguna fuente ha confirmado dónde está desde entonces (%d días, más que el umbral de %d).",
+			timeline.RuleHeldUnconfirmed:             "Privada de libertad; ninguna fuente ha confirmado dónde está detenida desde el %s (%d días, más que el umbral de %d).",
+			timeline.RuleNeverPlaced:                 "Privada de libertad, y ninguna fuente ha dicho nunca dónde está detenida.",
+		},
 		Identity:     "Identidad tal como la escribió cada fuente",
 		IdentityNote: "Cada columna es un registro, tal como lo escribió su fuente. Las diferencias se muestran; nunca se fusionan.",
 		Field:        "Campo", Redacted: "suprimido", RedactedNote: "contenido eliminado para proteger a alguien; su prueba sigue verificándose",

@@ -449,3 +449,37 @@ func TestAggregateHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagReasonInEachLanguage: a dossier says why whereabouts are unknown
+// in its own language, whatever rule raised the flag.
+func TestFlagReasonInEachLanguage(t *testing.T) {
+	since := paradero.DateRange{From: paradero.PartialDate{Year: 2025, Month: 3, Day: 16}}
+	for _, tt := range []struct {
+		f      timeline.Flag
+		es, en string
+	}{
+		{timeline.Flag{Rule: timeline.RuleFlightUnconfirmed, Flight: "HRL-SAL 1", Since: since, Days: 40, Threshold: 30},
+			"Subida al vuelo de deportación HRL-SAL 1 el 2025-03-16", "Put on removal flight HRL-SAL 1 on 2025-03-16"},
+		{timeline.Flag{Rule: timeline.RuleNotInCustody, Since: since},
+			"«no está bajo custodia» el 2025-03-16", `"not in custody" on 2025-03-16`},
+		{timeline.Flag{Rule: timeline.RuleNeverPlaced},
+			"ninguna fuente ha dicho nunca", "no source has ever said"},
+	} {
+		if got := labelsFor("es").FlagReason(&tt.f); !strings.Contains(got, tt.es) {
+			t.Errorf("es FlagReason(%s) = %q, want %q in it", tt.f.Rule, got, tt.es)
+		}
+		if got := labelsFor("en").FlagReason(&tt.f); !strings.Contains(got, tt.en) {
+			t.Errorf("en FlagReason(%s) = %q, want %q in it", tt.f.Rule, got, tt.en)
+		}
+	}
+	// Every rule has words in both languages.
+	for _, lang := range []string{"es", "en"} {
+		for _, r := range []timeline.FlagRule{timeline.RuleStoppedAnswering, timeline.RuleStoppedAnsweringAfterFlight,
+			timeline.RuleNotInCustody, timeline.RuleNotInCustodyAfterFlight, timeline.RuleFlightUnconfirmed,
+			timeline.RuleHeldUnconfirmed, timeline.RuleNeverPlaced} {
+			if _, ok := labelsFor(lang).FlagRules[r]; !ok {
+				t.Errorf("%s: no words for rule %s", lang, r)
+			}
+		}
+	}
+}
