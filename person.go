@@ -180,3 +180,21 @@ func AssignPersonIDs(clusters [][]int64, old map[int64]int64, nextID int64) []in
 	}
 	return ids
 }
+
+// CheckPartition checks that clusters put each of a store's nrec records
+// in exactly one cluster, as SaveLinkRun requires. EINVALID otherwise.
+func CheckPartition(clusters [][]int64, nrec int) error {
+	seen := make(map[int64]bool, nrec)
+	for _, c := range clusters {
+		for _, id := range c {
+			if seen[id] {
+				return Errorf(EINVALID, "record %d is in two clusters", id)
+			}
+			seen[id] = true
+		}
+	}
+	if len(seen) != nrec {
+		return Errorf(EINVALID, "the clusters hold %d records; the store has %d", len(seen), nrec)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -77,6 +78,24 @@ type Source struct {
 	Salt        []byte // 32 random bytes; kept beside the content, never in the ledger
 	Commitment  Hash   // CommitSource(Salt, s)
 	LedgerIndex int64
+}
+
+// Validate checks what every store requires of a source before an import:
+// a known kind, a real publication date, and text fields within
+// MaxFieldBytes without NUL bytes. EINVALID names the field.
+func (s *Source) Validate() error {
+	if !s.Kind.Valid() {
+		return Errorf(EINVALID, "unknown source kind %q", s.Kind)
+	}
+	if !s.Published.Valid() {
+		return Errorf(EINVALID, "publication date %v is not a calendar date", s.Published)
+	}
+	for _, f := range []struct{ name, v string }{{"title", s.Title}, {"file name", s.Filename}, {"media type", s.MediaType}} {
+		if len(f.v) > MaxFieldBytes || strings.IndexByte(f.v, 0) >= 0 {
+			return Errorf(EINVALID, "source %s is too long or contains a NUL byte", f.name)
+		}
+	}
+	return nil
 }
 
 // SourceFilter selects sources. Zero fields select everything.

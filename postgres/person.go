@@ -45,17 +45,8 @@ func (s *DB) SaveLinkRun(ctx context.Context, run *paradero.LinkRun, clusters []
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM records`).Scan(&nrec); err != nil {
 		return internal(op, err)
 	}
-	seen := make(map[int64]bool, nrec)
-	for _, c := range clusters {
-		for _, id := range c {
-			if seen[id] {
-				return paradero.Errorf(paradero.EINVALID, "record %d is in two clusters", id)
-			}
-			seen[id] = true
-		}
-	}
-	if len(seen) != nrec {
-		return paradero.Errorf(paradero.EINVALID, "the clusters hold %d records; the store has %d", len(seen), nrec)
+	if err := paradero.CheckPartition(clusters, nrec); err != nil {
+		return err
 	}
 	// A record the store does not have was in no person before, so it is
 	// moved below, and person_records' foreign key refuses it.

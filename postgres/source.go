@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -255,16 +254,8 @@ func (c *chunkSource) Err() error { return c.err }
 // Rollback.
 func (s *DB) BeginImport(ctx context.Context, src *paradero.Source, blob io.Reader) (paradero.Import, error) {
 	const op = "postgres.BeginImport"
-	if !src.Kind.Valid() {
-		return nil, paradero.Errorf(paradero.EINVALID, "unknown source kind %q", src.Kind)
-	}
-	if !src.Published.Valid() {
-		return nil, paradero.Errorf(paradero.EINVALID, "publication date %v is not a calendar date", src.Published)
-	}
-	for name, v := range map[string]string{"title": src.Title, "file name": src.Filename, "media type": src.MediaType} {
-		if len(v) > paradero.MaxFieldBytes || strings.IndexByte(v, 0) >= 0 {
-			return nil, paradero.Errorf(paradero.EINVALID, "source %s is too long or contains a NUL byte", name)
-		}
+	if err := src.Validate(); err != nil {
+		return nil, err
 	}
 	// A caller that knows the hash learns of a duplicate before the file is
 	// copied; the check under the lock below is the one that counts.

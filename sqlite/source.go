@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/paradero/paradero"
@@ -145,16 +144,8 @@ func (s *DB) OpenBlob(ctx context.Context, sum paradero.Hash) (io.ReadCloser, er
 // the import's write transaction and appends the source's ledger entry.
 func (s *DB) BeginImport(ctx context.Context, src *paradero.Source, blob io.Reader) (paradero.Import, error) {
 	const op = "sqlite.BeginImport"
-	if !src.Kind.Valid() {
-		return nil, paradero.Errorf(paradero.EINVALID, "unknown source kind %q", src.Kind)
-	}
-	if !src.Published.Valid() {
-		return nil, paradero.Errorf(paradero.EINVALID, "publication date %v is not a calendar date", src.Published)
-	}
-	for name, v := range map[string]string{"title": src.Title, "file name": src.Filename, "media type": src.MediaType} {
-		if len(v) > paradero.MaxFieldBytes || strings.IndexByte(v, 0) >= 0 {
-			return nil, paradero.Errorf(paradero.EINVALID, "source %s is too long or contains a NUL byte", name)
-		}
+	if err := src.Validate(); err != nil {
+		return nil, err
 	}
 	tmp, sum, size, err := s.writeTempBlob(blob)
 	if err != nil {
