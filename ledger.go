@@ -259,7 +259,8 @@ type LedgerService interface {
 	// FindEntry returns the entry at index; ENOTFOUND past the end.
 	FindEntry(ctx context.Context, index int64) (*Entry, error)
 	// ScanLedger calls fn for every entry in index order, with its subject.
-	// It stops at fn's first error and returns it.
+	// Each call gets an item of its own, which fn may keep. It stops at
+	// fn's first error and returns it.
 	ScanLedger(ctx context.Context, fn func(*LedgerItem) error) error
 	// FindUnledgered returns sources, records, redactions and reviews that
 	// no entry covers, as "record 17", at most limit of them.

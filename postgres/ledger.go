@@ -159,9 +159,10 @@ func (s *DB) ScanLedger(ctx context.Context, fn func(*paradero.LedgerItem) error
 		dest: xs.dest, id: &xs.id, build: func(it *subject) (err error) { it.redaction, err = xs.redaction(); return err }}
 	reviews := reviewCursor(tx)
 
-	var entries []paradero.LedgerItem
 	for {
-		entries = entries[:0]
+		// A fresh slice each batch: fn may keep the items it was given
+		// (verify checks them on another goroutine while this one reads on).
+		entries := make([]paradero.LedgerItem, 0, scanBatch)
 		rows, err := tx.Query(ctx, `FETCH `+strconv.Itoa(scanBatch)+` FROM scan_entries`)
 		if err != nil {
 			return internal(op, err)

@@ -52,10 +52,39 @@ func Run(t *testing.T, h Harness) {
 		{"Redact", testRedact},
 		{"Checkpoints", testCheckpoints},
 		{"ConcurrentImports", testConcurrentImports},
+		{"ScanLedgerItemsMayBeKept", testScanLedgerItemsMayBeKept},
 		{"Tamper", testTamper},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
+	}
+}
+
+// testScanLedgerItemsMayBeKept keeps every item ScanLedger hands over,
+// as verify does when it checks them on another goroutine, across more
+// entries than a store reads in one batch: each must still be its own
+// entry at the end.
+func testScanLedgerItemsMayBeKept(t *testing.T, h Harness) {
+	s := h.Open(t)
+	const n = 12000
+	importFile(t, s, "lista grande", sampleRecords(n))
+	var kept []*paradero.LedgerItem
+	if err := s.ScanLedger(t.Context(), func(it *paradero.LedgerItem) error {
+		kept = append(kept, it)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != n+1 {
+		t.Fatalf("ScanLedger gave %d entries, want %d", len(kept), n+1)
+	}
+	for i, it := range kept {
+		if it.Index != int64(i) {
+			t.Fatalf("item %d, kept until the scan ended, now says entry %d: the store reused it", i, it.Index)
+		}
+		if i > 0 && (it.Record == nil || it.Record.LedgerIndex != it.Index) {
+			t.Fatalf("item %d kept until the scan ended holds another entry's record", i)
+		}
 	}
 }
 

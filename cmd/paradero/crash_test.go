@@ -2,14 +2,24 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paradero/paradero/postgres/pgtest"
 )
+
+var crashBudget = flag.Duration("crash-budget", 20*time.Second,
+	"how long each crash test may go on killing imports (bench: -crash-budget 10m)")
 
 // TestMain lets the test binary stand in for the paradero command, so
 // tests can run it as a child process without building it again.
@@ -32,57 +42,178 @@ func binary(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// TestImportKilledMidwayLeavesNothingHalfWritten kills `paradero import`
-// with SIGKILL at several points of a large import and checks that, each
-// time, the store holds the whole import or none of it, and verifies.
-func TestImportKilledMidwayLeavesNothingHalfWritten(t *testing.T) {
-	const rows = 60000
-	file := filepath.Join(t.TempDir(), "grande.csv")
-	f, err := os.Create(file)
+// crashStore is a store the crash tests break: the flags that name it.
+type crashStore struct {
+	t     *testing.T
+	flags []string
+}
+
+func (s crashStore) args(args ...string) []string {
+	return append(append([]string{}, s.flags...), args...)
+}
+
+// run runs paradero in-process against the store.
+func (s crashStore) run(args ...string) (int, string, string) {
+	var out, errb strings.Builder
+	code := run(context.Background(), s.args(args...), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func (s crashStore) ok(args ...string) string {
+	s.t.Helper()
+	code, out, errs := s.run(args...)
+	if code != 0 {
+		s.t.Fatalf("paradero %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+func (s crashStore) status() statusJSON {
+	s.t.Helper()
+	var st statusJSON
+	if err := json.Unmarshal([]byte(s.ok("status", "--json")), &st); err != nil {
+		s.t.Fatal(err)
+	}
+	return st
+}
+
+// writeList writes a roster of n rows whose every row is unique to list i,
+// so no import is recognised as a repeat of another.
+func writeList(t *testing.T, dir string, i, n int) string {
+	t.Helper()
+	name := filepath.Join(dir, fmt.Sprintf("lista-%04d.csv", i))
+	f, err := os.Create(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "nombres,apellidos,fecha de nacimiento,número A")
-	for i := range rows {
-		fmt.Fprintf(w, "Persona %d,Apellido%d Segundo,%02d/%02d/19%02d,A%09d\n", i, i%977, 1+i%28, 1+i%12, 50+i%50, 100000000+i)
+	fmt.Fprintln(w, "nombres,apellidos,fecha de nacimiento,número A,centro de detención")
+	for r := range n {
+		fmt.Fprintf(w, "Persona %d-%d,Apellido%d Segundo,%02d/%02d/19%02d,A%09d,CECOT\n",
+			i, r, r%977, 1+r%28, 1+r%12, 50+r%50, 100000000+i*10000+r)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
 
-	data := filepath.Join(t.TempDir(), "data")
-	c := &cli{t: t, data: data}
-	c.ok("import", writeFile(t, "previa.csv", roster)) // an earlier import must survive each kill
-	killed := 0
-	for _, delay := range []time.Duration{30 * time.Millisecond, 200 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond} {
-		cmd := binary(t, "--data", data, "import", file)
+// TestImportSurvivesSIGKILL kills `paradero import` with SIGKILL at random
+// points, again and again for a bounded time, on both stores. After every
+// kill the store holds each import wholly or not at all (its counts are
+// those of the whole imports alone), the earlier imports are all there, and
+// the ledger verifies.
+func TestImportSurvivesSIGKILL(t *testing.T) {
+	stores := map[string]func(t *testing.T) []string{
+		"embedded": func(t *testing.T) []string { return []string{"--data", filepath.Join(t.TempDir(), "data")} },
+		"postgresql": func(t *testing.T) []string {
+			return []string{"--data", t.TempDir(), "--database-url", pgtest.NewDatabase(t)}
+		},
+	}
+	for name, flags := range stores {
+		t.Run(name, func(t *testing.T) { killImports(t, crashStore{t: t, flags: flags(t)}) })
+	}
+}
+
+func killImports(t *testing.T, s crashStore) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(7, 7))
+
+	// The first import runs to the end: it must survive every kill after
+	// it, and its duration sets the range of kill times.
+	start := time.Now()
+	s.ok("import", writeList(t, dir, 0, 2000))
+	whole := time.Since(start)
+	want := statusJSON{Sources: 1, Records: 2000}
+
+	deadline := time.Now().Add(*crashBudget / 2) // two stores share the budget
+	var kills, finished, iterations int
+	for i := 1; time.Now().Before(deadline) && iterations < 400; i++ {
+		iterations++
+		rows := 500 + rng.IntN(2500)
+		file := writeList(t, dir, i, rows)
+		cmd := binary(t, s.args("import", file)...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
+		// Kill anywhere from the process's start to a little after a
+		// typical import would have finished.
+		delay := time.Duration(rng.Int64N(int64(whole*3/2) + 1))
 		select {
-		case <-done: // finished before the kill: the import is whole
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("import %d failed without a kill: %v", i, err)
+			}
+			finished++
 		case <-time.After(delay):
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
-			killed++
+			kills++
 		}
-		st := c.status()
+		st := s.status()
 		switch {
-		case st.Sources == 1 && st.Records == 3:
-		case st.Sources == 2 && st.Records == 3+rows:
+		case st.Sources == want.Sources && st.Records == want.Records:
+		case st.Sources == want.Sources+1 && st.Records == want.Records+rows:
+			want = statusJSON{Sources: st.Sources, Records: st.Records}
 		default:
-			t.Fatalf("after SIGKILL at %v: %+v, want the earlier import alone or with the whole new one", delay, st)
+			t.Fatalf("after the kill of import %d (%d rows, at %v): %d sources, %d records; want %d/%d or %d/%d",
+				i, rows, delay, st.Sources, st.Records, want.Sources, want.Records, want.Sources+1, want.Records+rows)
 		}
-		c.ok("verify")
-		if st.Sources == 2 {
-			break
+		if i%25 == 0 {
+			s.ok("verify")
 		}
 	}
-	if killed == 0 {
-		t.Fatalf("every import finished before it could be killed; the test proved nothing")
+	s.ok("verify")
+	if kills < 10 {
+		t.Fatalf("only %d of %d imports were killed before they finished; the test proved little", kills, iterations)
 	}
+	t.Logf("%d imports: %d killed midway, %d finished; %d sources and %d records survived, all verified",
+		iterations, kills, finished, want.Sources, want.Records)
+}
+
+// TestImportOnFullDisk imports into a data directory on a tiny tmpfs: the
+// import that does not fit fails with a clear error, nothing of it stays,
+// the earlier import is intact and verifies, and once there is room again
+// an import succeeds. Mounting needs root, as CI has.
+func TestImportOnFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root (CI runs as root)")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	s := crashStore{t: t, flags: []string{"--data", filepath.Join(mnt, "data")}}
+	dir := t.TempDir()
+
+	s.ok("import", writeList(t, dir, 0, 300))
+	for _, rows := range []int{60000, 8000} { // the file itself does not fit; the file fits, its records do not
+		code, _, errs := s.run("import", writeList(t, dir, rows, rows))
+		if code == 0 {
+			t.Fatalf("an import of %d rows fit into 1.5 MiB", rows)
+		}
+		t.Logf("import of %d rows on a full disk: %s", rows, strings.TrimSpace(errs))
+		if !strings.Contains(errs, "no space left on device") && !strings.Contains(errs, "disk is full") {
+			t.Errorf("import of %d rows on a full disk: the error does not say the disk is full:\n%s", rows, errs)
+		}
+		if st := s.status(); st.Sources != 1 || st.Records != 300 {
+			t.Fatalf("after the failed import of %d rows: %d sources, %d records; want the first import alone", rows, st.Sources, st.Records)
+		}
+		s.ok("verify")
+		tmps, _ := filepath.Glob(filepath.Join(mnt, "data", "blobs", "import-*.tmp"))
+		if len(tmps) > 0 {
+			t.Errorf("the failed import left %v behind", tmps)
+		}
+	}
+	s.ok("import", writeList(t, dir, 1, 100))
+	if st := s.status(); st.Sources != 2 || st.Records != 400 {
+		t.Fatalf("after freeing the disk: %d sources, %d records; want 2 and 400", st.Sources, st.Records)
+	}
+	s.ok("verify")
 }
