@@ -53,6 +53,11 @@ type Key struct {
 	Signer   note.Signer
 	Verifier note.Verifier
 	VKey     string // the encoded verifier key, as published
+	// History is every earlier signing key's retirement, oldest first
+	// (KeyHistoryFile), and Chain the keys with the tree sizes each may
+	// sign: what checkpoints and redactions are checked against.
+	History []*Transition
+	Chain   *KeyChain
 }
 
 // Origin is the log's name: the first line of its checkpoints.
@@ -67,11 +72,75 @@ func (k *Key) CanSign() bool { return k.Signer != nil }
 var ErrCannotSign = errors.New("ledger: the signing key (" + SignerKeyFile + ") is not in the data directory; put it back before adding to the ledger")
 
 // LoadOrCreateKey reads the signing key from dir, creating one on first
-// use with the name "paradero/" followed by random hex. When only the
-// public key is there — a store restored from a backup that left the
-// signing key out — it returns a key that verifies but cannot sign, rather
-// than making a new key that no stored checkpoint would match.
+// use with the name "paradero/" followed by random hex, and the key history
+// (KeyHistoryFile) if the key was ever rotated. When only the public key is
+// there — a store restored from a backup that left the signing key out — it
+// returns a key that verifies but cannot sign, rather than making a new key
+// that no stored checkpoint would match. It finishes a rotation a crash
+// interrupted (see Log.RotateKey).
 func LoadOrCreateKey(dir string) (*Key, error) {
+	k, err := loadOrCreateKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	history, err := readKeyHistory(dir)
+	if err != nil {
+		return nil, err
+	}
+	if k, err = finishPendingRotation(dir, k, history); err != nil {
+		return nil, err
+	}
+	return k.withHistory(history)
+}
+
+// VerifyOnlyKey returns the key of a log that cannot sign: its public key
+// and its history.
+func VerifyOnlyKey(vkey string, history []*Transition) (*Key, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: verifier key: %w", err)
+	}
+	return (&Key{Verifier: v, VKey: vkey}).withHistory(history)
+}
+
+func (k *Key) withHistory(history []*Transition) (*Key, error) {
+	chain, err := NewKeyChain(k.VKey, history)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %s: %w", KeyHistoryFile, err)
+	}
+	k.History, k.Chain = history, chain
+	return k, nil
+}
+
+// finishPendingRotation completes a rotation whose transition is in the
+// history but whose new key was not yet moved in, and forgets one whose
+// transition was never written.
+func finishPendingRotation(dir string, k *Key, history []*Transition) (*Key, error) {
+	pending := filepath.Join(dir, pendingKeyFile)
+	skey, err := os.ReadFile(pending)
+	if errors.Is(err, os.ErrNotExist) {
+		return k, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read pending key: %w", err)
+	}
+	next, err := ParseKey(strings.TrimSpace(string(skey)))
+	if err != nil {
+		return nil, err
+	}
+	if n := len(history); n > 0 && history[n-1].New == next.VKey && history[n-1].Old == k.VKey {
+		if err := finishRotation(dir, next); err != nil {
+			return nil, err
+		}
+		return next, nil
+	}
+	if err := os.Remove(pending); err != nil {
+		return nil, fmt.Errorf("ledger: remove the key of an unfinished rotation: %w", err)
+	}
+	return k, nil
+}
+
+func loadOrCreateKey(dir string) (*Key, error) {
 	path := filepath.Join(dir, SignerKeyFile)
 	skey, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -95,7 +164,7 @@ func LoadOrCreateKey(dir string) (*Key, error) {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 		if err := writeFileSync(path, []byte(s+"\n"), 0o600); errors.Is(err, os.ErrExist) {
-			return LoadOrCreateKey(dir) // another process made it first
+			return loadOrCreateKey(dir) // another process made it first
 		} else if err != nil {
 			return nil, fmt.Errorf("ledger: write signing key: %w", err)
 		}
@@ -124,7 +193,7 @@ func ParseKey(skey string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ledger: verifier key: %w", err)
 	}
-	return &Key{Signer: signer, Verifier: verifier, VKey: vkey}, nil
+	return (&Key{Signer: signer, Verifier: verifier, VKey: vkey}).withHistory(nil)
 }
 
 // verifierKeyOf derives the encoded verifier key from an encoded Ed25519
@@ -253,7 +322,7 @@ func (l *Log) Checkpoint(ctx context.Context) (*paradero.Checkpoint, error) {
 		return nil, err
 	}
 	if last != nil {
-		if _, err := OpenCheckpoint(last.Note, l.key.Verifier); err != nil {
+		if _, err := l.key.Chain.OpenCheckpoint(last.Note); err != nil {
 			return nil, fmt.Errorf("ledger: last checkpoint: %w", err)
 		}
 		if last.Size == size {

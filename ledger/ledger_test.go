@@ -90,10 +90,10 @@ func TestWitness(t *testing.T) {
 	big, r := tree(t, k, "a", "b", "c")
 	forked, _ := tree(t, k, "a", "x", "c")
 
-	if err := w.Accept(small, k.Verifier, nil); err != nil {
+	if err := w.Accept(small, k.Chain, nil); err != nil {
 		t.Fatalf("first checkpoint: %v", err)
 	}
-	if err := w.Accept(big, k.Verifier, nil); paradero.ErrorCode(err) != paradero.EINVALID {
+	if err := w.Accept(big, k.Chain, nil); paradero.ErrorCode(err) != paradero.EINVALID {
 		t.Errorf("a larger tree without a consistency proof: %v, want EINVALID", err)
 	}
 	proof, err := tlog.ProveTree(3, 2, r)
@@ -101,13 +101,13 @@ func TestWitness(t *testing.T) {
 		t.Fatal(err)
 	}
 	cons := []Consistency{{FromSize: 2, FromHash: small.Hash.String(), Proof: hexHashes(proof)}}
-	if err := w.Accept(big, k.Verifier, cons); err != nil {
+	if err := w.Accept(big, k.Chain, cons); err != nil {
 		t.Fatalf("a consistent larger tree: %v", err)
 	}
-	if err := w.Accept(small, k.Verifier, nil); paradero.ErrorCode(err) != paradero.ETAMPERED || !strings.Contains(err.Error(), "rollback") {
+	if err := w.Accept(small, k.Chain, nil); paradero.ErrorCode(err) != paradero.ETAMPERED || !strings.Contains(err.Error(), "rollback") {
 		t.Errorf("the smaller tree again: %v, want a rollback", err)
 	}
-	err = w.Accept(forked, k.Verifier, nil)
+	err = w.Accept(forked, k.Chain, nil)
 	var fork *ForkError
 	if !errors.As(err, &fork) || !errors.Is(err, ErrFork) || string(fork.Seen) != string(big.Note) || string(fork.Given) != string(forked.Note) {
 		t.Fatalf("same size, other root: %v, want a ForkError with both checkpoints", err)

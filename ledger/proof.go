@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/paradero/paradero"
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -29,6 +28,11 @@ type Proof struct {
 	Inclusion   []string      `json:"inclusion"`  // RFC 9162 §2.1.3 audit path, leaf to root
 	Checkpoint  string        `json:"checkpoint"` // the signed note
 	Consistency []Consistency `json:"consistency,omitempty"`
+	// KeyHistory is the log's key transitions, oldest first, each signed
+	// by the key it retired and the key that followed (docs/ledger.md):
+	// with it, a verifier that trusts an earlier key of the log can check
+	// a checkpoint signed by a later one.
+	KeyHistory []string `json:"key_history,omitempty"`
 }
 
 // Consistency proves that the tree of TreeSize extends an earlier tree
@@ -67,7 +71,7 @@ func (l *Log) Prove(ctx context.Context, index int64, fromSizes ...int64) (*Proo
 	p := &Proof{
 		Format: ProofFormat, Origin: l.key.Origin(), VerifierKey: l.key.VKey,
 		Index: index, Leaf: string(e.Leaf), TreeSize: cp.Size,
-		Inclusion: hexHashes(incl), Checkpoint: string(cp.Note),
+		Inclusion: hexHashes(incl), Checkpoint: string(cp.Note), KeyHistory: l.key.HistoryNotes(),
 	}
 	all, err := l.store.FindCheckpoints(ctx)
 	if err != nil {
@@ -173,13 +177,13 @@ func (w *Witness) Seen(origin string) ([]byte, error) {
 // a larger one whose consistency proof from the remembered one fails, is a
 // *ForkError; a larger one with no consistency proof from the remembered
 // size is EINVALID.
-func (w *Witness) Accept(c *ParsedCheckpoint, v note.Verifier, consistency []Consistency) error {
+func (w *Witness) Accept(c *ParsedCheckpoint, keys *KeyChain, consistency []Consistency) error {
 	seenMsg, err := w.Seen(c.Origin)
 	if err != nil {
 		return err
 	}
 	if seenMsg != nil {
-		seen, err := OpenCheckpoint(seenMsg, v)
+		seen, err := keys.OpenCheckpoint(seenMsg)
 		if err != nil {
 			return fmt.Errorf("the remembered checkpoint of %s does not verify with this key (was the key changed?): %w", c.Origin, err)
 		}
@@ -222,21 +226,32 @@ func (w *Witness) Accept(c *ParsedCheckpoint, v note.Verifier, consistency []Con
 }
 
 // VerifyProof checks p offline: the checkpoint's signature with vkey (the
-// key inside p when vkey is ""), the leaf's inclusion under the signed root
-// and, when w is not nil, the checkpoint against what w remembers. It
+// key inside p when vkey is ""), or with another key of the log that the
+// proof's key history links vkey to; the leaf's inclusion under the signed
+// root and, when w is not nil, the checkpoint against what w remembers. It
 // returns the verified checkpoint.
 func VerifyProof(p *Proof, vkey string, w *Witness) (*ParsedCheckpoint, error) {
 	if p.Format != ProofFormat {
 		return nil, paradero.Errorf(paradero.EINVALID, "not a %s file (format %q)", ProofFormat, p.Format)
 	}
-	if vkey == "" {
-		vkey = p.VerifierKey
+	history := make([]*Transition, len(p.KeyHistory))
+	for i, n := range p.KeyHistory {
+		t, err := OpenTransition([]byte(n))
+		if err != nil {
+			return nil, fmt.Errorf("key transition %d: %w", i+1, err)
+		}
+		history[i] = t
 	}
-	v, err := note.NewVerifier(vkey)
+	keys, err := NewKeyChain(p.VerifierKey, history)
 	if err != nil {
-		return nil, &paradero.Error{Code: paradero.EINVALID, Message: "malformed verifier key", Err: err}
+		return nil, err
 	}
-	cp, err := OpenCheckpoint([]byte(p.Checkpoint), v)
+	// A key given by the caller must be one of the log's keys; its key
+	// history, signed by each key it names, leads from it to the others.
+	if vkey != "" && !keys.Has(vkey) {
+		return nil, paradero.Errorf(paradero.ETAMPERED, "the proof is not signed by the key given, nor by a key that key handed over to")
+	}
+	cp, err := keys.OpenCheckpoint([]byte(p.Checkpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +279,7 @@ func VerifyProof(p *Proof, vkey string, w *Witness) (*ParsedCheckpoint, error) {
 		}
 	}
 	if w != nil {
-		if err := w.Accept(cp, v, p.Consistency); err != nil {
+		if err := w.Accept(cp, keys, p.Consistency); err != nil {
 			return nil, err
 		}
 	}

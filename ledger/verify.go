@@ -88,7 +88,7 @@ func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 		return nil, err
 	}
 	for _, c := range stored {
-		p, err := OpenCheckpoint(c.Note, l.key.Verifier)
+		p, err := l.key.Chain.OpenCheckpoint(c.Note)
 		if err != nil {
 			v.problem(-1, "stored checkpoint of size %d: %s", c.Size, paradero.ErrorMessage(err))
 			continue
@@ -100,7 +100,7 @@ func (l *Log) Verify(ctx context.Context, opts VerifyOptions) (*Report, error) {
 		v.rep.Latest = p
 	}
 	for i, msg := range opts.Extra {
-		p, err := OpenCheckpoint(msg, l.key.Verifier)
+		p, err := l.key.Chain.OpenCheckpoint(msg)
 		if err != nil {
 			v.problem(-1, "given checkpoint %d: %s", i+1, paradero.ErrorMessage(err))
 			continue
@@ -259,7 +259,7 @@ func (v *verifier) recomputeLeaf(it *paradero.LedgerItem, opts VerifyOptions) []
 			v.problem(it.Index, "redaction %d is of record %d, which still has its content or comes later", x.ID, x.RecordID)
 		} else {
 			delete(v.redacted, x.RecordID)
-			if err := checkRedactionSignature(x, rc, v.log.key.Verifier); err != nil {
+			if err := checkRedactionSignature(x, rc, v.log.key.Chain.verifierAt(x.LedgerIndex)); err != nil {
 				v.problem(it.Index, "redaction %d: the signature is not valid: %v", x.ID, err)
 			}
 		}

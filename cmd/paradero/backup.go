@@ -241,6 +241,11 @@ func writeBackup(ctx context.Context, db *sqlite.DB, key *ledger.Key, path strin
 	if err := addBytes(ledger.VerifierKeyFile, []byte(key.VKey+"\n")); err != nil {
 		return nil, err
 	}
+	if len(key.History) > 0 {
+		if err := addFile(ledger.KeyHistoryFile, filepath.Join(db.Dir(), ledger.KeyHistoryFile)); err != nil {
+			return nil, err
+		}
+	}
 	if withKey {
 		if err := addFile(ledger.SignerKeyFile, filepath.Join(db.Dir(), ledger.SignerKeyFile)); err != nil {
 			return nil, err

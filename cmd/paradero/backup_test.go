@@ -186,3 +186,45 @@ func TestBackupRestoreUsage(t *testing.T) {
 		t.Errorf("a refused backup wrote %s", backup)
 	}
 }
+
+// TestRotateKeyThenBackupRestoreProve rotates the ledger key between two
+// imports, as an operator would: the store verifies, its backup restores
+// and verifies with the key history, and a proof of a later record checks
+// out for someone who kept only the old public key.
+func TestRotateKeyThenBackupRestoreProve(t *testing.T) {
+	c, oldCP := filledStore(t)
+	oldPub := filepath.Join(t.TempDir(), "old.pub")
+	b, err := os.ReadFile(filepath.Join(c.data, ledger.VerifierKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(oldPub, b, 0o644)
+
+	out := c.ok("checkpoint", "--rotate-key")
+	if !strings.Contains(out, "New public key") || !strings.Contains(out, "paradero key transition") {
+		t.Errorf("checkpoint --rotate-key printed %q", out)
+	}
+	c.ok("import", "--kind", "news", writeFile(t, "despues.csv", "nombre,edad\nYorman Salas,29\n"))
+	c.ok("verify", "--checkpoint", oldCP)
+
+	proof := filepath.Join(t.TempDir(), "proof.json")
+	c.ok("prove", "--out", proof, "record:6")
+	c.ok("verify-proof", "--key-file", oldPub, "--forget", proof)
+	other := filepath.Join(t.TempDir(), "other.pub")
+	os.WriteFile(other, []byte("paradero/0000+12345678+AQ7fKf3Y8z6QpG3m3Ho1H0t9m0Wq7qk3b1H2o3p4q5r6\n"), 0o644)
+	if code, _, _ := c.run("verify-proof", "--key-file", other, "--forget", proof); code == 0 {
+		t.Error("verify-proof accepted the proof with a key that is not the log's")
+	}
+
+	recip, idFile := ageKeys(t)
+	backup := filepath.Join(t.TempDir(), "store.age")
+	c.ok("backup", "--to", backup, "--recipient", recip)
+	r := &cli{t: t, data: filepath.Join(t.TempDir(), "restored")}
+	if out := r.ok("restore", "--identity", idFile, backup); !strings.Contains(out, "Ledger intact") {
+		t.Errorf("restore after a rotation: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(r.data, ledger.KeyHistoryFile)); err != nil {
+		t.Errorf("the restored store has no key history: %v", err)
+	}
+	r.ok("verify", "--checkpoint", oldCP)
+}

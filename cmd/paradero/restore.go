@@ -18,7 +18,6 @@ import (
 	"filippo.io/age"
 	"github.com/paradero/paradero/ledger"
 	"github.com/paradero/paradero/sqlite"
-	"golang.org/x/mod/sumdb/note"
 )
 
 const restoreUsage = `
@@ -282,7 +281,7 @@ func damaged(err error) error {
 
 func backupEntryAllowed(name string) bool {
 	switch name {
-	case sqlite.DatabaseFile, ledger.VerifierKeyFile, ledger.SignerKeyFile, backupCheckpoint:
+	case sqlite.DatabaseFile, ledger.VerifierKeyFile, ledger.SignerKeyFile, ledger.KeyHistoryFile, backupCheckpoint:
 		return true
 	}
 	m := blobEntry.FindStringSubmatch(name)
@@ -293,7 +292,7 @@ func backupEntryAllowed(name string) bool {
 // digest. A source file must hash to its name.
 func extractFile(r io.Reader, path, name string) (backupFileDigest, error) {
 	mode := os.FileMode(0o600)
-	if name == ledger.VerifierKeyFile {
+	if name == ledger.VerifierKeyFile || name == ledger.KeyHistoryFile {
 		mode = 0o644
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -335,28 +334,20 @@ func checkRestored(ctx context.Context, stage string, m *backupManifestJSON) (*l
 	if vkey != m.VerifierKey {
 		return nil, errors.New("the backup's public key is not the one its manifest names")
 	}
-	v, err := note.NewVerifier(vkey)
+	// The backup's key as the store will load it: the signing key if it
+	// was packed, else the public one, with the key history.
+	key, err := ledger.LoadOrCreateKey(stage)
 	if err != nil {
-		return nil, fmt.Errorf("the backup's public key: %w", err)
+		return nil, fmt.Errorf("the backup's key: %w", err)
 	}
-	if m.SigningKey {
-		skey, err := os.ReadFile(filepath.Join(stage, ledger.SignerKeyFile))
-		if err != nil {
-			return nil, err
-		}
-		k, err := ledger.ParseKey(strings.TrimSpace(string(skey)))
-		if err != nil {
-			return nil, err
-		}
-		if k.VKey != vkey {
-			return nil, errors.New("the backup's signing key does not match its public key")
-		}
+	if key.VKey != vkey {
+		return nil, errors.New("the backup's signing key does not match its public key")
 	}
 	cp, err := os.ReadFile(filepath.Join(stage, backupCheckpoint))
 	if err != nil {
 		return nil, err
 	}
-	pc, err := ledger.OpenCheckpoint(cp, v)
+	pc, err := key.Chain.OpenCheckpoint(cp)
 	if err != nil {
 		return nil, fmt.Errorf("the backup's checkpoint: %w", err)
 	}
@@ -368,8 +359,7 @@ func checkRestored(ctx context.Context, stage string, m *backupManifestJSON) (*l
 		return nil, err
 	}
 	defer store.Close()
-	// Verify reads only the verifier half of the key.
-	rep, err := ledger.New(store, &ledger.Key{Verifier: v, VKey: vkey}).Verify(ctx, ledger.VerifyOptions{Extra: [][]byte{cp}})
+	rep, err := ledger.New(store, key).Verify(ctx, ledger.VerifyOptions{Extra: [][]byte{cp}})
 	if err != nil {
 		return nil, err
 	}
