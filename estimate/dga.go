@@ -263,8 +263,11 @@ func BMA(ctx context.Context, t *Table, opt BMAOptions) (*BMAResult, error) {
 			grid = append(grid, m)
 		}
 	}
+	if len(grid) == 0 {
+		return nil, errors.New("estimate: the grid of missing people is empty")
+	}
 	for _, m := range grid {
-		if m < 0 || math.IsNaN(m) {
+		if m < 0 || math.IsNaN(m) || math.IsInf(m, 0) {
 			return nil, errors.New("estimate: the grid of missing people must be non-negative")
 		}
 	}
@@ -339,10 +342,33 @@ func BMA(ctx context.Context, t *Table, opt BMAOptions) (*BMAResult, error) {
 		d, _ := math.Lgamma(N + sumAlpha)
 		denom[gi] = lgSum - d
 	}
+	shared := make([][]float64, k+1) // shared[nc]: common + nc·denom
+	for nc := 1; nc <= k; nc++ {
+		row := make([]float64, G)
+		for gi := range row {
+			row[gi] = common[gi] + float64(nc)*denom[gi]
+		}
+		shared[nc] = row
+	}
+	bl := newBlocks(grid)
+	terms := make([]blockRow, len(comp))
+	for c, row := range comp {
+		if row != nil {
+			terms[c] = bl.row(row)
+		}
+	}
+	sharedTerms := make([]blockRow, k+1)
+	for nc := 1; nc <= k; nc++ {
+		sharedTerms[nc] = bl.row(shared[nc])
+	}
+	// A grid point whose weight under a graph is below e^−cut times that
+	// graph's largest is left out: all of them together weigh less than
+	// 1e-16 of it, below the rounding of the sums.
+	cut := math.Log(1e16 * float64(G))
 	// Each worker keeps its column sums relative to its own running
-	// maximum, so no G×|graphs| matrix is ever stored.
+	// reference, so no G×|graphs| matrix is ever stored.
 	type acc struct {
-		ref float64   // the largest log weight seen so far
+		ref float64   // the largest reference log weight seen so far
 		col []float64 // Σ_j exp(w_jg − ref)
 	}
 	rowLog := make([]float64, len(graphs)) // log Σ_g exp(w_jg)
@@ -357,7 +383,9 @@ func BMA(ctx context.Context, t *Table, opt BMAOptions) (*BMAResult, error) {
 			a := &accs[wi]
 			a.ref = math.Inf(-1)
 			a.col = make([]float64, G)
-			w := make([]float64, G)
+			v := make([]float64, G) // exp(w − ref) on the blocks kept
+			ends := make([]float64, len(bl.ends))
+			live := make([]bool, bl.n)
 			for {
 				if ctx.Err() != nil {
 					return
@@ -370,43 +398,120 @@ func BMA(ctx context.Context, t *Table, opt BMAOptions) (*BMAResult, error) {
 					return
 				}
 				gr := graphs[j]
-				nc := float64(gr.Components)
-				rmax := math.Inf(-1)
-				for gi := range w {
-					w[gi] = common[gi] + nc*denom[gi]
+				sh := &sharedTerms[gr.Components]
+				at := func(gi int) float64 {
+					w := sh.val[gi]
+					for _, c := range gr.Cliques {
+						w += terms[c].val[gi]
+					}
+					for _, s := range gr.Separators {
+						w -= terms[s].val[gi]
+					}
+					return w
 				}
+				// The log weight w at the ends of the blocks bounds its
+				// maximum below; with the terms' deviations from their
+				// chords, it bounds w on each block above.
+				copy(ends, sh.endVal)
 				for _, c := range gr.Cliques {
-					for gi, v := range comp[c] {
-						w[gi] += v
+					for e, x := range terms[c].endVal {
+						ends[e] += x
 					}
 				}
 				for _, s := range gr.Separators {
-					for gi, v := range comp[s] {
-						w[gi] -= v
+					for e, x := range terms[s].endVal {
+						ends[e] -= x
 					}
 				}
-				for _, v := range w {
-					rmax = math.Max(rmax, v)
+				ref := math.Inf(-1)
+				for _, x := range ends {
+					if x > ref {
+						ref = x
+					}
 				}
-				if rmax > a.ref {
-					scale := math.Exp(a.ref - rmax)
+				var sum, sumN float64
+				for b := range live {
+					up, abs := sh.up[b], sh.abs[b]
+					for _, c := range gr.Cliques {
+						up += terms[c].up[b]
+						abs += terms[c].abs[b]
+					}
+					for _, s := range gr.Separators {
+						up += terms[s].down[b]
+						abs += terms[s].abs[b]
+					}
+					live[b] = math.Max(ends[b], ends[b+1])+up+1e-6 >= ref-cut
+					if !live[b] {
+						continue
+					}
+					lo, hi := bl.ends[b], bl.ends[b+1]
+					if abs < 300 && bl.uniform {
+						// w = chord + Σ ±(term − its chord): the exponential
+						// of the chord is geometric along the block, that of
+						// each deviation was tabled once for all graphs.
+						// Walk from the higher end, so that nothing that
+						// matters underflows.
+						steps := float64(hi - lo)
+						i, stop, dir := lo, hi, 1
+						start, other := ends[b], ends[b+1]
+						if other > start {
+							i, stop, dir = hi, lo, -1
+							start, other = other, start
+						}
+						f := math.Exp(start - ref)
+						rho := math.Exp((other - start) / steps)
+						for {
+							v[i] = f
+							if i == stop {
+								break
+							}
+							i += dir
+							f *= rho
+						}
+						blk := v[lo : hi+1]
+						for k, x := range sh.exp[lo : hi+1] {
+							blk[k] *= x
+						}
+						for _, c := range gr.Cliques {
+							for k, x := range terms[c].exp[lo : hi+1] {
+								blk[k] *= x
+							}
+						}
+						for _, s := range gr.Separators {
+							for k, x := range terms[s].inv[lo : hi+1] {
+								blk[k] *= x
+							}
+						}
+					} else {
+						for i := lo; i <= hi; i++ {
+							v[i] = math.Exp(at(i) - ref)
+						}
+					}
+				}
+				if ref > a.ref {
+					scale := math.Exp(a.ref - ref)
 					for gi := range a.col {
 						a.col[gi] *= scale
 					}
-					a.ref = rmax
+					a.ref = ref
 				}
-				var sum, sumN float64
-				for gi, v := range w {
-					d := v - a.ref
-					if d < -745 {
+				scale := math.Exp(ref - a.ref)
+				for b, ok := range live {
+					if !ok {
 						continue
 					}
-					e := math.Exp(d)
-					a.col[gi] += e
-					sum += e
-					sumN += e * (n + grid[gi])
+					lo, hi := bl.ends[b], bl.ends[b+1]
+					if b > 0 && live[b-1] {
+						lo++ // the shared end is counted with block b−1
+					}
+					for gi := lo; gi <= hi; gi++ {
+						e := v[gi]
+						a.col[gi] += e * scale
+						sum += e
+						sumN += e * (n + grid[gi])
+					}
 				}
-				rowLog[j] = a.ref + math.Log(sum)
+				rowLog[j] = ref + math.Log(sum)
 				rowMean[j] = sumN / sum
 			}
 		})
@@ -456,4 +561,89 @@ func BMA(ctx context.Context, t *Table, opt BMAOptions) (*BMAResult, error) {
 	res.Upper = res.Quantile(0.975)
 	res.AtEnd = post[G-1]
 	return res, nil
+}
+
+// blocks cuts a grid into runs of consecutive points that share their
+// ends. On a run, a log weight is its chord (the straight line between its
+// values at the two ends) plus a deviation that is small when the run is
+// short: the deviations bound the weight from above without evaluating
+// it, and their exponentials, tabled once per term, give the weight by
+// multiplication instead of an exponential per point and graph.
+type blocks struct {
+	grid    []float64
+	ends    []int // index of the first point of each block, then of the last point
+	n       int   // number of blocks
+	uniform bool  // equally spaced grid
+}
+
+// blockSize is the number of grid intervals per block: small enough that
+// the log weights are nearly straight on a block, large enough that the
+// bounds cost little.
+const blockSize = 32
+
+func newBlocks(grid []float64) blocks {
+	b := blocks{grid: grid, uniform: true}
+	sorted := true
+	for i := 1; i < len(grid); i++ {
+		if !(grid[i] > grid[i-1]) {
+			sorted = false
+		}
+		if d, d0 := grid[i]-grid[i-1], grid[1]-grid[0]; math.Abs(d-d0) > 1e-9*math.Abs(d0) {
+			b.uniform = false
+		}
+	}
+	step := blockSize
+	if !sorted {
+		// Chords need increasing points; one block per interval bounds
+		// nothing away, but stays correct.
+		step, b.uniform = 1, false
+	}
+	for i := 0; i < len(grid)-1; i += step {
+		b.ends = append(b.ends, i)
+	}
+	b.ends = append(b.ends, len(grid)-1)
+	if len(grid) == 1 {
+		b.ends = []int{0, 0}
+	}
+	b.n = len(b.ends) - 1
+	return b
+}
+
+// blockRow is one term of the log weights on the grid, with its
+// deviations from its chords.
+type blockRow struct {
+	val      []float64 // the term at each grid point
+	up, down []float64 // by block: largest excess over the chord, largest shortfall
+	abs      []float64 // by block: max(up, down)
+	exp, inv []float64 // at each point: e^(term − chord) and its inverse
+	endVal   []float64 // the term at the ends of the blocks
+}
+
+func (b blocks) row(val []float64) blockRow {
+	r := blockRow{
+		val: val,
+		up:  make([]float64, b.n), down: make([]float64, b.n), abs: make([]float64, b.n),
+		exp: make([]float64, len(val)), inv: make([]float64, len(val)),
+		endVal: make([]float64, len(b.ends)),
+	}
+	for e, i := range b.ends {
+		r.endVal[e] = val[i]
+	}
+	for k := 0; k < b.n; k++ {
+		lo, hi := b.ends[k], b.ends[k+1]
+		x0, x1 := b.grid[lo], b.grid[hi]
+		y0, y1 := val[lo], val[hi]
+		for i := lo; i <= hi; i++ {
+			d := 0.0
+			if i != lo && i != hi && x1 > x0 {
+				d = val[i] - (y0 + (y1-y0)*(b.grid[i]-x0)/(x1-x0))
+			}
+			r.up[k] = math.Max(r.up[k], d)
+			r.down[k] = math.Max(r.down[k], -d)
+			r.exp[i] = math.Exp(d)
+			r.inv[i] = math.Exp(-d)
+		}
+		r.abs[k] = math.Max(r.up[k], r.down[k])
+	}
+	return r
 }

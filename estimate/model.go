@@ -3,7 +3,6 @@ package estimate
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -47,28 +46,36 @@ func (m Model) Has(t int) bool {
 // class), including lists that are in no interaction as one-list terms,
 // ordered highest order first, as Rcapture names models.
 func (m Model) Generators() []int {
-	all := m.columns()[1:]
-	var gens []int
-	for _, t := range all {
+	// In a hierarchical model a term is contained in a larger one exactly
+	// when it is contained in one with a single list more.
+	type gen struct {
+		t    int
+		name string
+	}
+	var gens []gen
+	for _, t := range m.columns()[1:] {
 		maximal := true
-		for _, u := range all {
-			if u != t && u&t == t {
+		for j := 0; j < m.K; j++ {
+			if t&(1<<j) == 0 && m.Has(t|1<<j) {
 				maximal = false
 				break
 			}
 		}
 		if maximal {
-			gens = append(gens, t)
+			gens = append(gens, gen{t, termName(t)})
 		}
 	}
-	sort.Slice(gens, func(a, b int) bool {
-		pa, pb := popcount(gens[a]), popcount(gens[b])
-		if pa != pb {
-			return pa > pb
+	slices.SortFunc(gens, func(a, b gen) int {
+		if pa, pb := popcount(a.t), popcount(b.t); pa != pb {
+			return pb - pa
 		}
-		return termName(gens[a]) < termName(gens[b])
+		return strings.Compare(a.name, b.name)
 	})
-	return gens
+	out := make([]int, len(gens))
+	for i, g := range gens {
+		out[i] = g.t
+	}
+	return out
 }
 
 // String names the model by its generating class in Rcapture's notation,

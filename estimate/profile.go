@@ -31,7 +31,7 @@ func ProfileInterval(t *Table, m Model, level float64) (Interval, error) {
 		return Interval{}, errors.New("estimate: confidence level must be in (0, 1)")
 	}
 	f := newFitter(t)
-	mf := f.fit(m)
+	mf := f.fit(m, f.newScratch())
 	if !mf.Exists {
 		return Interval{}, errors.New("estimate: " + mf.Problem)
 	}
@@ -41,7 +41,7 @@ func ProfileInterval(t *Table, m Model, level float64) (Interval, error) {
 		active[h] = true
 	}
 	if mf.Boundary {
-		face, _ := f.faceOf(cols)
+		face, _ := facialSet(cols, f.y, f.active)
 		copy(active, face)
 		active[0] = true
 		cols = independentColumns(cols, active)
@@ -70,8 +70,33 @@ func ProfileInterval(t *Table, m Model, level float64) (Interval, error) {
 		}
 		return -(r.deviance - 2*ct) / 2
 	}
+	// The derivative of the profile log-likelihood: by the envelope
+	// theorem the deviance changes with the count of the unobserved cell
+	// by 2 log(n₀/μ̂₀) at fixed fitted values. Near the maximum the
+	// log-likelihood is too flat (curvature ~1/Var N) for its own values
+	// to place the maximiser within a tenth of a person on large tables;
+	// its derivative can.
+	score := func(N float64) float64 {
+		n0 := N - n
+		y[0] = n0
+		r := w.fit(y, active, deepMaxIter, 1e-11)
+		// Two more Newton steps: the deviance test stops IRLS with μ̂₀
+		// correct to about 1e-8, the slope needs it to the last digits.
+		w.fitInto(&r, y, active, 2, 0, r.mu)
+		var ct float64
+		switch {
+		case N > 100 && (n0 == 0 || n0 == 1):
+			ct = -1 + 0.5/N
+		case N > 100:
+			ct = -0.5/n0 + 0.5/N
+		default:
+			ct = digamma(N+1) - digamma(n0+1) - math.Log(N) + math.Log(n0)
+		}
+		return -math.Log(n0/r.mu[0]) + ct
+	}
 	hi := 3 * mf.N
 	nmax := goldenMax(loglik, n, hi, 1e-7*mf.N)
+	nmax = refineMax(score, nmax, n, hi)
 	lmax := loglik(nmax)
 	cut := lmax - chi2Quantile1(level)/2
 	iv := Interval{Level: level, Method: "profile", Point: nmax}
@@ -113,6 +138,64 @@ func goldenMax(f func(float64) float64, a, b, tol float64) float64 {
 		return c
 	}
 	return d
+}
+
+// refineMax returns the root of the decreasing slope score near x, within
+// (lo, hi), or x itself if no change of sign brackets it there.
+func refineMax(score func(float64) float64, x, lo, hi float64) float64 {
+	step := math.Max(1, 1e-5*x)
+	for range 20 {
+		a, b := math.Max(lo, x-step), math.Min(hi, x+step)
+		sa, sb := score(a), score(b)
+		if sa > 0 && sb < 0 {
+			// Regula falsi with the Illinois modification: the slope is
+			// nearly linear here, so a few evaluations suffice.
+			tol := math.Max(1e-3, 1e-9*x)
+			side, prev := 0, math.NaN()
+			for range 100 {
+				m := (a*sb - b*sa) / (sb - sa)
+				if !(m > a && m < b) {
+					m = (a + b) / 2
+				}
+				sm := score(m)
+				switch {
+				case sm > 0:
+					a, sa = m, sm
+					if side == 1 {
+						sb /= 2
+					}
+					side = 1
+				case sm < 0:
+					b, sb = m, sm
+					if side == -1 {
+						sa /= 2
+					}
+					side = -1
+				default:
+					return m
+				}
+				if b-a < tol || math.Abs(m-prev) < tol/10 {
+					return m
+				}
+				prev = m
+			}
+			return (a + b) / 2
+		}
+		step *= 4
+	}
+	return x
+}
+
+// digamma returns ψ(x) for x > 0, by the recurrence up to x ≥ 6 and the
+// asymptotic series there (Abramowitz & Stegun 6.3.18).
+func digamma(x float64) float64 {
+	var r float64
+	for x < 6 {
+		r -= 1 / x
+		x++
+	}
+	f := 1 / (x * x)
+	return r + math.Log(x) - 0.5/x - f*(1.0/12-f*(1.0/120-f*(1.0/252-f*(1.0/240-f/132))))
 }
 
 // bisect returns the root of g between a and b, where g changes sign.

@@ -24,6 +24,13 @@ type Options struct {
 	// BMA adds Bayesian model averaging over decomposable graphs (3 to 6
 	// lists) with dga's default prior.
 	BMA bool
+	// LatentClass adds the latent-class model of LCMCR with these options
+	// (nil: not fitted).
+	LatentClass *LCMOptions
+	// Bootstrap adds a parametric bootstrap interval for the chosen model
+	// with this many replicate tables (0: none), seeded by Seed.
+	Bootstrap int
+	Seed      uint64
 }
 
 // Report is the outcome of Estimate: the total estimated, its interval,
@@ -44,7 +51,9 @@ type Report struct {
 	TwoList    *TwoList   `json:"two_list,omitempty"`
 	Models     []ModelFit `json:"models"` // by increasing criterion; those without estimate last
 	Excluded   int        `json:"excluded"`
+	Bootstrap  *Interval  `json:"bootstrap_interval,omitempty"`
 	BMA        *BMAResult `json:"bma,omitempty"`
+	LCM        *LCMResult `json:"latent_class,omitempty"`
 	Strata     []*Report  `json:"strata,omitempty"`
 }
 
@@ -127,6 +136,26 @@ func Estimate(ctx context.Context, t *Table, opt Options) (*Report, error) {
 		r.Interval = &iv
 		if iv.Note != "" {
 			r.Warnings = append(r.Warnings, "Interval: "+iv.Note+".")
+		}
+	}
+	if opt.Bootstrap > 0 {
+		iv, err := BootstrapInterval(ctx, t, best.Model, opt.Level, opt.Bootstrap, opt.Seed)
+		if err != nil {
+			return nil, err
+		}
+		r.Bootstrap = &iv
+		if iv.Note != "" {
+			r.Warnings = append(r.Warnings, "Bootstrap: "+iv.Note+".")
+		}
+	}
+	if opt.LatentClass != nil {
+		l, err := LatentClass(ctx, t, *opt.LatentClass)
+		if err != nil {
+			return nil, err
+		}
+		r.LCM = l
+		if l.RHat > 1.1 {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("Latent classes: the chains disagree (split R̂ = %.2f): the posterior has more than one mode and this result depends on the seed; compare seeds or run longer chains.", l.RHat))
 		}
 	}
 	if opt.BMA && k >= 3 && k <= 6 {
@@ -297,6 +326,13 @@ func (r *Report) writeText(w io.Writer, maxModels int) {
 		fmt.Fprintf(w, "Lincoln–Petersen:\t%s\n", fmtN(tl.Petersen))
 		fmt.Fprintf(w, "Chapman:\t%s (SE %s; Chao interval %s – %s)\n", fmtN(tl.Chapman), fmtN(tl.SE), fmtN(tl.Chao.Lower), fmtN(tl.Chao.Upper))
 	}
+	if b := r.Bootstrap; b != nil && !math.IsNaN(b.Lower) {
+		fmt.Fprintf(w, "%g%% interval (parametric bootstrap):\t%s – %s\n", b.Level*100, fmtN(b.Lower), fmtN(b.Upper))
+	}
+	if l := r.LCM; l != nil {
+		fmt.Fprintf(w, "Latent classes (LCMCR, K=%d, seed %d):\tmedian %s, %g%% %s – %s, mean %s\n",
+			l.Options.K, l.Options.Seed, fmtN(l.Median), l.Options.Level*100, fmtN(l.Lower), fmtN(l.Upper), fmtN(l.Mean))
+	}
 	if b := r.BMA; b != nil {
 		fmt.Fprintf(w, "Model averaging (dga, δ=%g):\tmedian %s, 95%% %s – %s, mean %s; top graph %s (p=%.3f)\n",
 			b.Delta, fmtN(b.Median), fmtN(b.Lower), fmtN(b.Upper), fmtN(b.Mean), b.Graphs[0].Name, b.Graphs[0].Prob)
@@ -374,6 +410,16 @@ func (m ModelFit) MarshalJSON() ([]byte, error) {
 		Problem  string    `json:"problem,omitempty"`
 	}{m.Name, m.Label, m.Params, jsonFloat(m.N), jsonFloat(m.Missing), jsonFloat(m.SE), jsonFloat(m.Deviance), m.DF,
 		jsonFloat(m.AIC), jsonFloat(m.BIC), m.Exists, m.Boundary, m.Clean, m.Problem})
+}
+
+// MarshalJSON writes the latent-class result with NaN diagnostics as null.
+func (l LCMResult) MarshalJSON() ([]byte, error) {
+	type plain LCMResult
+	return json.Marshal(struct {
+		plain
+		MCSE jsonFloat `json:"mcse_median"`
+		RHat jsonFloat `json:"rhat"`
+	}{plain(l), jsonFloat(l.MCSE), jsonFloat(l.RHat)})
 }
 
 // MarshalJSON writes an interval with an unreached bound as null.

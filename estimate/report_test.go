@@ -121,3 +121,54 @@ func TestTwoListNoOverlap(t *testing.T) {
 		t.Errorf("no overlap: Petersen %g, Chapman %g; want +Inf, 142", r.Petersen, r.Chapman)
 	}
 }
+
+// TestEstimateOtherMethods checks that the latent-class model and the
+// bootstrap interval appear in the report, its text and its JSON.
+func TestEstimateOtherMethods(t *testing.T) {
+	r, err := Estimate(t.Context(), readBenchTable(t, "spina_bifida_3"), Options{
+		Bootstrap:   200,
+		Seed:        5,
+		LatentClass: &LCMOptions{Seed: 5, Burnin: 500, Samples: 1000, Thinning: 5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Bootstrap == nil || !(r.Bootstrap.Lower < r.Estimate && r.Estimate < r.Bootstrap.Upper) {
+		t.Errorf("bootstrap interval %+v around %.1f", r.Bootstrap, r.Estimate)
+	}
+	if r.LCM == nil || len(r.LCM.Draws) != 1000 || !(r.LCM.Lower < r.LCM.Median && r.LCM.Median < r.LCM.Upper) {
+		t.Fatalf("latent class result %+v", r.LCM)
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"95% interval (parametric bootstrap):", "Latent classes (LCMCR, K=10, seed 5):"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+	var js bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Bootstrap struct {
+			Method string  `json:"method"`
+			Lower  float64 `json:"lower"`
+		} `json:"bootstrap_interval"`
+		LCM struct {
+			Median  float64 `json:"median"`
+			RHat    float64 `json:"rhat"`
+			Options struct {
+				Seed uint64 `json:"seed"`
+			} `json:"options"`
+		} `json:"latent_class"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Bootstrap.Method != "bootstrap" || got.Bootstrap.Lower != r.Bootstrap.Lower || got.LCM.Median != r.LCM.Median || got.LCM.Options.Seed != 5 || got.LCM.RHat == 0 {
+		t.Errorf("JSON %+v does not carry the report's %+v and %v", got, r.Bootstrap, r.LCM)
+	}
+}

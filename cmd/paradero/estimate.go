@@ -62,6 +62,10 @@ func (c *estimateCommand) Run(ctx context.Context, args []string) error {
 	crit := fs.String("criterion", "bic", "model choice: aic or bic")
 	level := fs.Float64("level", 0.95, "confidence level of the interval")
 	bma := fs.Bool("bma", false, "add Bayesian model averaging over decomposable graphs (3 to 6 lists)")
+	lcm := fs.Bool("lcm", false, "add the latent-class model of R's LCMCR (a Gibbs sampler: a few seconds)")
+	lcmSamples := fs.Int("lcm-samples", 5000, "with --lcm: posterior draws kept, each 100 sweeps apart, after 10,000 sweeps of burn-in")
+	boot := fs.Int("bootstrap", 0, "add a parametric bootstrap interval for the chosen model from `N` replicate tables")
+	seed := fs.Uint64("seed", 1, "seed of --lcm and --bootstrap: the same seed gives the same result")
 	top := fs.Int("models", 0, "list at most this many models in the table output (0 = all)")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, estimateUsage)
@@ -97,7 +101,17 @@ func (c *estimateCommand) Run(ctx context.Context, args []string) error {
 			return writeCounts(c.stdout, t)
 		}
 	}
-	r, err := estimate.Estimate(ctx, t, estimate.Options{MaxOrder: *order, Criterion: cr, Level: *level, BMA: *bma})
+	if *boot < 0 || *boot > 0 && *boot < 10 {
+		return usagef("--bootstrap needs at least 10 replicates")
+	}
+	opt := estimate.Options{MaxOrder: *order, Criterion: cr, Level: *level, BMA: *bma, Bootstrap: *boot, Seed: *seed}
+	if *lcm {
+		if *lcmSamples < 2 {
+			return usagef("--lcm-samples needs at least 2 draws")
+		}
+		opt.LatentClass = &estimate.LCMOptions{Seed: *seed, Level: *level, Samples: *lcmSamples}
+	}
+	r, err := estimate.Estimate(ctx, t, opt)
 	if err != nil {
 		return err
 	}

@@ -44,8 +44,31 @@ func TestEstimateCommandJSON(t *testing.T) {
 	}
 }
 
+// TestEstimateCommandOtherMethods checks --lcm and --bootstrap: both
+// appear in the output, and the same seed gives the same figures.
+func TestEstimateCommandOtherMethods(t *testing.T) {
+	const spina = "../../../shared/benchmarks/mse/spina_bifida_3.csv"
+	run := func() string {
+		var out, errb bytes.Buffer
+		c := &estimateCommand{stdout: &out, stderr: &errb}
+		if err := c.Run(t.Context(), []string{"--counts", spina, "--lcm", "--lcm-samples", "300", "--bootstrap", "200", "--seed", "3"}); err != nil {
+			t.Fatalf("Run: %v (stderr %s)", err, errb.String())
+		}
+		return out.String()
+	}
+	first := run()
+	for _, want := range []string{"95% interval (parametric bootstrap):", "Latent classes (LCMCR, K=10, seed 3):"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("output lacks %q:\n%s", want, first)
+		}
+	}
+	if again := run(); again != first {
+		t.Errorf("same seed, different output:\n%s\n---\n%s", first, again)
+	}
+}
+
 func TestEstimateCommandErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"--counts", kosovo, "--criterion", "xyz"}, {"--counts", "/nonexistent.csv"}, {"--counts", kosovo, "--order", "9"}} {
+	for _, args := range [][]string{{}, {"--counts", kosovo, "--criterion", "xyz"}, {"--counts", "/nonexistent.csv"}, {"--counts", kosovo, "--order", "9"}, {"--counts", kosovo, "--bootstrap", "3"}, {"--counts", kosovo, "--lcm", "--lcm-samples", "1"}} {
 		var out, errb bytes.Buffer
 		c := &estimateCommand{stdout: &out, stderr: &errb}
 		if err := c.Run(t.Context(), args); err == nil {
