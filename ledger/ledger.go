@@ -313,12 +313,17 @@ func OpenCheckpoint(msg []byte, v note.Verifier) (*ParsedCheckpoint, error) {
 // one if the tree has grown since the last. It refuses (ETAMPERED) to sign a
 // tree that is not consistent with the last signed checkpoint.
 func (l *Log) Checkpoint(ctx context.Context) (*paradero.Checkpoint, error) {
-	size, err := l.store.LedgerSize(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The last checkpoint first, then the size: another server sharing the
+	// store may grow the ledger and sign in between, and a ledger only
+	// grows, so read in this order a larger checkpoint than the size means
+	// entries were removed — in the other order it may only mean a
+	// neighbour was quicker.
 	last, err := l.store.LatestCheckpoint(ctx)
 	if err != nil && paradero.ErrorCode(err) != paradero.ENOTFOUND {
+		return nil, err
+	}
+	size, err := l.store.LedgerSize(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if last != nil {
