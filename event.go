@@ -107,11 +107,30 @@ const (
 // DueProcessFact is one due-process fact about a person, from sources.
 type DueProcessFact struct {
 	Kind     DueProcessKind
-	Date     DateRange
-	Court    string // where known (the record's custodian or place)
-	Detail   string // the status as written
+	Date     DateRange // when it happened, was served or filed
+	Court    string    // where known (a court column, or the record's custodian or place)
+	Detail   string    // the words it was read from, as written
 	Evidence []Evidence
+	// Denied is set when the source says it did not happen or was
+	// refused: "sin acceso a abogado", "no" in a consular-notification
+	// column.
+	Denied     bool
+	CaseNumber string    // a court case or docket number, where given
+	Decided    DateRange // when a petition was decided, where given
+	Outcome    string    // the decision as written ("granted", "denegado"), where given
+	// Obeyed says whether a court order was obeyed: "" when nothing on
+	// record says, FactObeyed or FactDisobeyed when a source says so, and
+	// FactDisobeyed when the timeline holds a removal after an order not
+	// to remove (Breach is then that removal's evidence).
+	Obeyed string
+	Breach []Evidence
 }
+
+// Whether a court order was obeyed (DueProcessFact.Obeyed).
+const (
+	FactObeyed    = "obeyed"
+	FactDisobeyed = "disobeyed"
+)
 
 // Snapshot is one answer of a watched locator, stored as a source of kind
 // locator-snapshot: Body byte for byte, Records what it says about the

@@ -87,6 +87,11 @@ type LinkRun struct {
 	Persons        int
 	CandidatePairs int64
 	Settings       []byte // the linkage settings used, as JSON
+	// State is what linking incrementally after this run needs of it —
+	// the settings with the blocking rules it used and the fitted model,
+	// as JSON (package linkage's State) — or nil if the run kept none. It
+	// holds no personal data: no value of any record.
+	State []byte
 }
 
 // ReviewPair is a pair of records the model could not decide: its match
@@ -119,6 +124,13 @@ type PersonService interface {
 	// FindPersonOfRecord returns the person a record belongs to; ENOTFOUND
 	// if the record is not linked yet.
 	FindPersonOfRecord(ctx context.Context, recordID int64) (*Person, error)
+	// FindLatestLinkRun returns the latest link run, with its State;
+	// ENOTFOUND if there has been none.
+	FindLatestLinkRun(ctx context.Context) (*LinkRun, error)
+	// FindPersonRecords returns the record ids of every person that holds
+	// records now, each ascending, the persons ordered by id. Records that
+	// no run has linked yet are in none.
+	FindPersonRecords(ctx context.Context) ([][]int64, error)
 	// CreateReview appends a review to the ledger. The caller fills every
 	// field but ID and LedgerIndex. EINVALID for a bad verdict or the same
 	// record twice; ENOTFOUND if a record does not exist.

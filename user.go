@@ -52,13 +52,36 @@ const (
 	PermReadAudit Permission = "audit.read"
 	// PermManageUsers: create accounts and change their role.
 	PermManageUsers Permission = "users.manage"
+	// PermViewCases: list and read cases. Who holds PermManageCases sees
+	// every case; anyone else only the cases they are assigned to, and
+	// then also the people those cases concern: their person pages,
+	// records, proofs and dossiers (web/access.go applies the rule).
+	PermViewCases Permission = "cases.view"
+	// PermEditCases: open cases and change their facts, hearings,
+	// deadlines and court orders, within the cases one sees. A lawyer who
+	// opens a case is assigned to it.
+	PermEditCases Permission = "cases.edit"
+	// PermManageCases: see and edit every case, link people to cases,
+	// assign lawyers and cite sources: the changes of who may see whom.
+	PermManageCases Permission = "cases.manage"
+	// PermViewViolations: read recorded violations: every one with
+	// PermManageCases, else those against the people of one's cases.
+	PermViewViolations Permission = "violations.view"
+	// PermRecordViolations: record violations and change them.
+	PermRecordViolations Permission = "violations.record"
+	// PermFileTracing: file tracing requests and read one's own (a
+	// family member never browses or searches anything else).
+	PermFileTracing Permission = "tracing.file"
+	// PermHandleTracing: read every tracing request, verify requesters,
+	// search for and decide on candidates, answer and close requests.
+	PermHandleTracing Permission = "tracing.handle"
 )
 
 // Can reports whether an actor with role r holds permission p. This is the
 // whole access policy; least privilege: a role holds only what it lists.
-// Lawyers will see the people of their cases and family members their own
-// tracing requests once those exist; until then neither browses evidence,
-// and family members see only what the public sees.
+// Lawyers do not browse evidence: they see their cases and the people of
+// their cases (PermViewCases), nothing else. Family members file tracing requests and
+// read their own, and otherwise see only what the public sees.
 func (r Role) Can(p Permission) bool {
 	switch p {
 	case PermViewStatistics:
@@ -67,8 +90,16 @@ func (r Role) Can(p Permission) bool {
 		return r == RoleAdmin || r == RoleDocumenter || r == RoleLawyer
 	case PermBrowseEvidence:
 		return r == RoleAdmin || r == RoleDocumenter
+	case PermViewCases, PermEditCases, PermViewViolations:
+		return r == RoleAdmin || r == RoleDocumenter || r == RoleLawyer
+	case PermManageCases, PermRecordViolations:
+		return r == RoleAdmin || r == RoleDocumenter
 	case PermReadAudit, PermManageUsers:
 		return r == RoleAdmin
+	case PermFileTracing:
+		return r == RoleFamily
+	case PermHandleTracing:
+		return r == RoleAdmin || r == RoleDocumenter
 	}
 	return false
 }
@@ -208,4 +239,106 @@ type SessionService interface {
 	// DeleteExpiredSessions removes sessions expired at now and returns how
 	// many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Audit actions of two-factor sign-in. Object names the user concerned.
+const (
+	AuditTwoFactorEnable     = "twofactor.enable"             // a second factor was confirmed (first or replacing one)
+	AuditTwoFactorDisable    = "twofactor.disable"            // the user turned two-factor sign-in off
+	AuditTwoFactorReset      = "twofactor.reset"              // an administrator removed a user's second factor
+	AuditRecoveryCodesNew    = "twofactor.recovery-codes"     // a new set of recovery codes replaced the old one
+	AuditRecoveryCodeUsed    = "twofactor.recovery-code-used" // a recovery code was spent
+	AuditTwoFactorFailed     = "session.twofactor-failed"     // a wrong or replayed code at sign-in
+	AuditTwoFactorReauthFail = "twofactor.check-failed"       // a wrong code when confirming a change
+)
+
+// TwoFactorRequired reports whether users of role r must enrol a second
+// factor where the policy asks for it (paradero serve, by default): staff
+// and lawyers, who see people's records. Family members and the public may
+// enrol.
+func (r Role) TwoFactorRequired() bool {
+	return r == RoleAdmin || r == RoleDocumenter || r == RoleLawyer
+}
+
+// TwoFactorEnabled reports whether u signs in with a second factor.
+func (u *User) TwoFactorEnabled() bool { return len(u.TOTPSecret) > 0 }
+
+// MinTOTPSecretLength is the shortest TOTP secret a store accepts, in bytes:
+// 160 bits, the length RFC 4226 §4 (R6) recommends.
+const MinTOTPSecretLength = 20
+
+// TwoFactor is a user's two-factor state beyond User.TOTPSecret, which
+// holds the confirmed secret.
+type TwoFactor struct {
+	UserID int64
+	// PendingSecret is a secret made and shown for enrolment but not yet
+	// confirmed by a code; it signs no one in.
+	PendingSecret []byte
+	// LastStep is the RFC 6238 time step of the last code accepted. A code
+	// of that step or an earlier one is refused, so no code works twice
+	// (RFC 6238 §5.2).
+	LastStep int64
+	// RecoveryCodes is how many unused recovery codes are left.
+	RecoveryCodes int
+	// EnabledAt is when the current secret was confirmed; zero if none.
+	EnabledAt time.Time
+}
+
+// LoginChallenge is a sign-in half done: the password was right and the
+// second factor is still to come. It is not a session and grants nothing;
+// the browser holds a random token, the store only its SHA-256.
+type LoginChallenge struct {
+	TokenHash Hash
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// TwoFactorService keeps the state of two-factor sign-in. Like UserService
+// it stores and does not decide: the web server checks codes and hashes
+// recovery codes; the store keeps only their SHA-256 and makes each
+// single-use.
+type TwoFactorService interface {
+	// FindTwoFactor returns the user's state; a user who never began
+	// enrolling has the zero state. ENOTFOUND if there is no such user.
+	FindTwoFactor(ctx context.Context, userID int64) (*TwoFactor, error)
+	// SetPendingTOTPSecret keeps secret as the user's pending one,
+	// replacing any. ENOTFOUND, EINVALID if shorter than
+	// MinTOTPSecretLength.
+	SetPendingTOTPSecret(ctx context.Context, userID int64, secret []byte) error
+	// EnableTwoFactor, in one transaction, makes the pending secret the
+	// user's TOTPSecret, records step as the last one used, replaces
+	// every recovery code with codes, and revokes every session of the
+	// user but keep (the zero Hash keeps none) and every login challenge.
+	// ECONFLICT if the pending secret is not secret (another page made a
+	// newer one), EINVALID if codes is empty, ENOTFOUND.
+	EnableTwoFactor(ctx context.Context, userID int64, secret []byte, step int64, codes []Hash, keep Hash) error
+	// DisableTwoFactor removes the secret, the pending one, the recovery
+	// codes and the last step, and revokes every session of the user but
+	// keep (the zero Hash keeps none) and every login challenge. It returns
+	// how many sessions it revoked. ENOTFOUND.
+	DisableTwoFactor(ctx context.Context, userID int64, keep Hash) (int, error)
+	// ReplaceRecoveryCodes replaces every recovery code of the user with
+	// codes and revokes every session but keep. ENOTFOUND; ECONFLICT if
+	// the user has no second factor; EINVALID if codes is empty.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, codes []Hash, keep Hash) error
+	// UseTOTPStep records step as the last accepted one if it is later
+	// than the one recorded. ECONFLICT if it is not (a replayed code, or
+	// an older one after a newer); ENOTFOUND if the user has no second
+	// factor. Of two calls at once with the same step, one succeeds.
+	UseTOTPStep(ctx context.Context, userID int64, step int64) error
+	// UseRecoveryCode spends the user's unused recovery code with this
+	// hash. ENOTFOUND if there is none; of two calls at once, one succeeds.
+	UseRecoveryCode(ctx context.Context, userID int64, code Hash) error
+	// CreateLoginChallenge stores c, removing expired challenges.
+	// EINVALID if a field is missing, ENOTFOUND if the user does not
+	// exist, ECONFLICT if the token hash is taken.
+	CreateLoginChallenge(ctx context.Context, c *LoginChallenge) error
+	// FindLoginChallenge returns the challenge with this token hash and
+	// its user. ENOTFOUND if there is none, it has expired at now, or its
+	// user is disabled: all three look alike.
+	FindLoginChallenge(ctx context.Context, tokenHash Hash, now time.Time) (*LoginChallenge, *User, error)
+	// DeleteLoginChallenge removes one challenge; a missing one is not an
+	// error.
+	DeleteLoginChallenge(ctx context.Context, tokenHash Hash) error
 }

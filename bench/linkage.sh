@@ -12,8 +12,9 @@
 # pair scoring.
 #
 #   --large  also a ~1,000,000-record world (needs ~2 GB of RAM, ~1 minute)
-#   --synth  also a 50,000-person world from `paradero synth` (~45,000
-#            records), if that command exists; with --large also a
+#   --synth  also `paradero synth` worlds, if that command exists: the
+#            default world (3,000 persons) with seeds 1-3 and a
+#            50,000-person one (~45,000 records); with --large also a
 #            1,100,000-person one (~960,000 records)
 #
 # Outputs go to bench/out/linkage/. SHARED overrides where shared/ is
@@ -82,6 +83,13 @@ if [ "$LARGE" = 1 ]; then
 fi
 if [ "$SYNTH" = 1 ]; then
 	if "$PARADERO" synth -h >/dev/null 2>&1; then
+		# The target: the default world (3000 persons), seeds 1-3.
+		for seed in 1 2 3; do
+			WORLD=$OUT/synth-default-$seed
+			rm -rf "$WORLD"
+			"$PARADERO" synth --seed $seed --out "$WORLD" >/dev/null
+			run synth-default-$seed score_world "$WORLD"/sources/*.csv
+		done
 		WORLD=$OUT/synth
 		rm -rf "$WORLD"
 		"$PARADERO" synth --persons 50000 --seed 1 --out "$WORLD" >/dev/null

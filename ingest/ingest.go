@@ -468,6 +468,13 @@ func (r *Reader) next() (*paradero.Record, error) {
 	if !rec.HasIdentity() {
 		return nil, &Error{File: r.file, Line: rw.line, Reason: "the row names no one: it has no name and no document number"}
 	}
+	// What the source says of every row, where the row says nothing
+	// itself (checked by validate: assertion fields, ISO dates).
+	for _, f := range paradero.RecordFields {
+		if v, ok := r.mapping.EveryRow[f.Key]; ok && f.Get(rec) == "" {
+			f.Set(rec, v)
+		}
+	}
 	if err := rec.Validate(); err != nil {
 		return nil, &Error{File: r.file, Line: rw.line, Reason: paradero.ErrorMessage(err)}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -29,6 +30,33 @@ type Mapping struct {
 	// (case, accents, spaces and punctuation ignored), to a canonical field
 	// key, "ignore", or "x:NAME". Columns not named map automatically.
 	Columns map[string]string
+	// EveryRow is what the source says of every row at once, by canonical
+	// key of the fields a source asserts (EveryRowKeys): a prison's bare
+	// list of names means "held at FACILITY by CUSTODIAN since DATE".
+	// A row's own non-blank cell wins. Dates are ISO 8601 (YYYY,
+	// YYYY-MM or YYYY-MM-DD).
+	EveryRow map[string]string
+}
+
+// EveryRowKeys are the fields Mapping.EveryRow may set: what a source
+// asserts, never who someone is.
+var EveryRowKeys = []string{"status", "facility", "place", "custodian", "event_from", "event_to", "flight"}
+
+// checkEveryRow checks one EveryRow entry.
+func checkEveryRow(key, value string) error {
+	if !slices.Contains(EveryRowKeys, key) {
+		return fmt.Errorf("%q cannot be said of every row (one of %s)", key, strings.Join(EveryRowKeys, ", "))
+	}
+	f, _ := paradero.LookupRecordField(key)
+	if f.Date {
+		if _, err := paradero.ParsePartialDate(value); err != nil || value == "" {
+			return fmt.Errorf("%q: %q is not an ISO date (YYYY, YYYY-MM or YYYY-MM-DD)", key, value)
+		}
+	}
+	if strings.TrimSpace(value) == "" || len(value) > paradero.MaxFieldBytes || strings.IndexByte(value, 0) >= 0 {
+		return fmt.Errorf("%q: the value is empty, too long or holds a NUL byte", key)
+	}
+	return nil
 }
 
 // checkKey reports whether key is something a column may map to.
@@ -76,6 +104,11 @@ func (m *Mapping) validate() error {
 		}
 		if err := checkKey(k); err != nil {
 			return fmt.Errorf("column %q: %v", h, err)
+		}
+	}
+	for k, v := range m.EveryRow {
+		if err := checkEveryRow(k, v); err != nil {
+			return fmt.Errorf("every_row: %v", err)
 		}
 	}
 	return nil
@@ -209,8 +242,12 @@ func (p *mappingParser) parse() (*Mapping, error) {
 			if err := p.columns(m); err != nil {
 				return nil, err
 			}
+		case "every_row":
+			if err := p.everyRow(m); err != nil {
+				return nil, err
+			}
 		default:
-			return nil, p.errAt(off, "unknown key %q (the mapping has format, encoding, delimiter, sheet, date_order and columns)", key)
+			return nil, p.errAt(off, "unknown key %q (the mapping has format, encoding, delimiter, sheet, date_order, columns and every_row)", key)
 		}
 	}
 	if _, _, err := p.token(); err != nil {
@@ -286,6 +323,35 @@ func (p *mappingParser) columns(m *Mapping) error {
 			return p.errAt(koff, "column %q: %v", h, err)
 		}
 		m.Columns[h] = k
+	}
+	_, _, err := p.token()
+	return err
+}
+
+func (p *mappingParser) everyRow(m *Mapping) error {
+	if err := p.openObject(`"every_row"`); err != nil {
+		return err
+	}
+	m.EveryRow = make(map[string]string)
+	for p.dec.More() {
+		k, off, err := p.str("a field key")
+		if err != nil {
+			return err
+		}
+		if _, dup := m.EveryRow[k]; dup {
+			return p.errAt(off, "every_row: %q appears twice", k)
+		}
+		v, voff, err := p.str(fmt.Sprintf("the value of %q", k))
+		if err != nil {
+			return err
+		}
+		if err := checkEveryRow(k, v); err != nil {
+			if !slices.Contains(EveryRowKeys, k) {
+				voff = off
+			}
+			return p.errAt(voff, "every_row: %v", err)
+		}
+		m.EveryRow[k] = v
 	}
 	_, _, err := p.token()
 	return err

@@ -83,6 +83,7 @@ func (ds *dataset) chooseBlocking() [][]string {
 			cands = append(cands, []string{atoms[i], atoms[j]})
 		}
 	}
+	all := append(slices.Clone(atoms), extra...)
 	sample := min(ds.n, 20000)
 	if sample < 2 {
 		return rules
@@ -98,10 +99,16 @@ func (ds *dataset) chooseBlocking() [][]string {
 	}
 	// Key ids of each atom on the sample.
 	atomKeys := make(map[string][]int32)
-	for _, a := range append(slices.Clone(atoms), extra...) {
+	// Keys of a person's given names and surnames share one id space,
+	// as they are compared unordered (see unorderedNameKeys).
+	nameIn := newInterner()
+	for _, a := range all {
 		fn, arg := splitKeyFunc(a)
 		k := names[arg]
 		in := newInterner()
+		if k == ds.givenK || k == ds.surK {
+			in = nameIn
+		}
 		keys := make([]int32, sample)
 		for j, i := range idx {
 			keys[j] = -1
@@ -112,21 +119,29 @@ func (ds *dataset) chooseBlocking() [][]string {
 		atomKeys[a] = keys
 	}
 	scale := float64(ds.n) / float64(sample)
+	const noKey = ^uint64(0)
 	// estimate returns the rule's pair count, or +Inf for a rule most of
 	// whose records fall in blocks too large to use (sex, country).
 	estimate := func(rule []string) float64 {
 		cnt := make(map[uint64]int)
+		unordered := ds.unorderedNameKeys(rule)
+		vs := make([]int32, len(rule))
 		for j := range idx {
 			key := uint64(0)
-			for _, a := range rule {
-				v := atomKeys[a][j]
+			for i, a := range rule {
+				vs[i] = atomKeys[a][j]
+			}
+			if len(unordered) == 2 && vs[unordered[0]] > vs[unordered[1]] {
+				vs[unordered[0]], vs[unordered[1]] = vs[unordered[1]], vs[unordered[0]]
+			}
+			for _, v := range vs {
 				if v < 0 {
-					key = ^uint64(0)
+					key = noKey
 					break
 				}
 				key = key<<32 | uint64(v)
 			}
-			if key != ^uint64(0) {
+			if key != noKey {
 				cnt[key]++
 			}
 		}
@@ -143,6 +158,65 @@ func (ds *dataset) chooseBlocking() [][]string {
 			return math.Inf(1)
 		}
 		return pairs
+	}
+	// sampleKeys returns each sample record's key under rule, noKey for
+	// none or for a block too large to use.
+	sampleKeys := func(rule []string) []uint64 {
+		out := make([]uint64, len(idx))
+		unordered := ds.unorderedNameKeys(rule)
+		vs := make([]int32, len(rule))
+		cnt := make(map[uint64]int)
+		for j := range idx {
+			for i, a := range rule {
+				vs[i] = atomKeys[a][j]
+			}
+			if len(unordered) == 2 && vs[unordered[0]] > vs[unordered[1]] {
+				vs[unordered[0]], vs[unordered[1]] = vs[unordered[1]], vs[unordered[0]]
+			}
+			key := uint64(0)
+			for _, v := range vs {
+				if v < 0 {
+					key = noKey
+					break
+				}
+				key = key<<32 | uint64(v)
+			}
+			out[j] = key
+			if key != noKey {
+				cnt[key]++
+			}
+		}
+		for j, k := range out {
+			if k != noKey && float64(cnt[k])*scale > float64(s.MaxBlockSize) {
+				out[j] = noKey
+			}
+		}
+		return out
+	}
+	// addedPairs counts the pairs of the sample blocks of keys that no
+	// block of chosen holds, scaled to the data.
+	addedPairs := func(keys []uint64, chosen [][]uint64) float64 {
+		blocks := make(map[uint64][]int32)
+		for j, k := range keys {
+			if k != noKey {
+				blocks[k] = append(blocks[k], int32(j))
+			}
+		}
+		n := 0
+		for _, ms := range blocks {
+			for x, i := range ms {
+			pairs:
+				for _, j := range ms[x+1:] {
+					for _, ck := range chosen {
+						if ck[i] != noKey && ck[i] == ck[j] {
+							continue pairs
+						}
+					}
+					n++
+				}
+			}
+		}
+		return float64(n) * scale * scale
 	}
 	// An essential rule that would cost more than half the budget is
 	// refined: a name key takes all the name's tokens instead of the
@@ -210,8 +284,38 @@ func (ds *dataset) chooseBlocking() [][]string {
 		opt = append(opt, costed{r, estimate(r)})
 	}
 	slices.SortStableFunc(opt, func(a, b costed) int { return cmpFloat(a.cost, b.cost) })
-	// The derived rules have a budget of their own.
+	// The derived rules have a budget of their own. It pays first for the
+	// companions of the essential rules: a rule on the first token of a
+	// name gets one on all its tokens in any order, which finds names
+	// whose surnames are written the other way round (PEREZ GOMEZ and
+	// GOMEZ PEREZ) and that the first token keeps apart. A companion adds
+	// few pairs to its rule's, and is charged those it adds, counted on the
+	// sample: its own count would be about its rule's.
 	spent := 0.0
+	chosen := make([][]uint64, 0, len(rules))
+	for _, r := range rules {
+		chosen = append(chosen, sampleKeys(r))
+	}
+	for _, r := range slices.Clone(rules) {
+		for j, a := range r {
+			fn, arg := splitKeyFunc(a)
+			if fn != "phonetic" {
+				continue
+			}
+			v := slices.Clone(r)
+			v[j] = "phonetics(" + arg + ")"
+			if have[strings.Join(v, "\x00")] {
+				continue
+			}
+			keys := sampleKeys(v)
+			if c := addedPairs(keys, chosen); c > 0 && spent+c <= budget {
+				spent += c
+				rules = append(rules, v)
+				chosen = append(chosen, keys)
+				have[strings.Join(v, "\x00")] = true
+			}
+		}
+	}
 	for _, o := range opt {
 		if spent+o.cost > budget {
 			break
@@ -289,6 +393,8 @@ func (ds *dataset) block(rules [][]string) (*blocking, error) {
 		in := newInterner()
 		keys := make([]int32, ds.n)
 		var sb strings.Builder
+		unordered := ds.unorderedNameKeys(rule)
+		vals := make([]string, len(parts))
 		rowIter(ds.tables, func(i, t int, row []string) {
 			sb.Reset()
 			for j, p := range parts {
@@ -302,10 +408,16 @@ func (ds *dataset) block(rules [][]string) (*blocking, error) {
 					keys[i] = -1
 					return
 				}
+				vals[j] = k
+			}
+			if len(unordered) == 2 && vals[unordered[0]] > vals[unordered[1]] {
+				vals[unordered[0]], vals[unordered[1]] = vals[unordered[1]], vals[unordered[0]]
+			}
+			for j, v := range vals {
 				if j > 0 {
 					sb.WriteByte(0)
 				}
-				sb.WriteString(k)
+				sb.WriteString(v)
 			}
 			keys[i] = in.id(sb.String())
 		})
@@ -353,6 +465,39 @@ func (ds *dataset) block(rules [][]string) (*blocking, error) {
 		bl.skipped = append(bl.skipped, skipped)
 	}
 	return bl, nil
+}
+
+// unorderedNameKeys returns the positions in rule of a key of the given
+// names and a key of the surnames of one person name, when the rule has
+// one of each, and nil otherwise. Those two keys are compared as a set:
+// a name written with given names and surnames swapped (a roster that put
+// them in the wrong columns, "PEREZ JOSE" read the wrong way round) then
+// falls in the same block as the name written the right way, and the
+// comparison recognises it (see personNames.levels).
+func (ds *dataset) unorderedNameKeys(rule []string) []int {
+	if ds.givenK < 0 {
+		return nil
+	}
+	names := make(map[string]int)
+	for k, c := range ds.s.Comparisons {
+		names[c.Name] = k
+	}
+	g, sur := -1, -1
+	for i, key := range rule {
+		_, arg := splitKeyFunc(key)
+		k, ok := names[arg]
+		switch {
+		case !ok:
+		case k == ds.givenK && g < 0:
+			g = i
+		case k == ds.surK && sur < 0:
+			sur = i
+		}
+	}
+	if g < 0 || sur < 0 {
+		return nil
+	}
+	return []int{g, sur}
 }
 
 // coveredBefore reports whether an earlier rule than r puts a and b in one

@@ -20,26 +20,37 @@ const maxCross = 4096
 
 // clusterer groups records into persons. It is greedy average linkage on
 // posterior log-odds (a form of correlation clustering, Bansal, Blum &
-// Chawla 2004): links are taken strongest first, and two clusters are
-// merged only if the mean log-odds over their cross pairs is positive,
-// scoring pairs that blocking never proposed on demand. Pairs with nothing
-// decisive to compare (a locator row with only an A-number against a
-// family report without one; two records that share only a country) carry
-// no evidence and are left out of the mean. One strong
-// but wrong link between two large clusters is outvoted by the many pairs
-// between them that disagree, so clusters do not chain the way connected
-// components do. Must-link decisions join clusters before any
-// score is read; cannot-link decisions veto every merge that would put
-// their records together.
+// Chawla 2004): links are taken strongest first, and two clusters merge
+// unless the pairs between them — scored on demand where blocking never
+// proposed them — speak against it. Pairs with nothing decisive to compare
+// (a locator row with only an A-number against a family report without
+// one; two records that share only a country) carry no evidence and are
+// left out. When no pair between the clusters has evidence against a
+// match — none has a negative match weight (log Bayes factor), none
+// disagrees on a decisive field (another date of birth or document number,
+// a different name, even where agreeing names outweigh it) — the link
+// stands: the other pairs only say less than it does, a second name
+// missing here, a date missing there, and their low posterior reflects
+// the prior, not a disagreement. When some pair has evidence against, the
+// clusters merge only if the mean posterior log-odds over their pairs is
+// positive, so that one strong but wrong link between two large clusters
+// is outvoted by the many pairs between them that disagree, and clusters
+// do not chain the way connected components do. Must-link decisions join
+// clusters before any score is read; cannot-link decisions veto every
+// merge that would put their records together.
 type clusterer struct {
 	parent  []int32
 	members [][]int32 // members of each root, in index order of joining
 	cannot  map[int32][]int32
-	score   func(a, b int32) (float64, bool)
+	// score returns the match weight of a pair and whether some field
+	// of the pair disagrees; ok is false when the pair has nothing
+	// decisive to compare.
+	score func(a, b int32) (w float64, against, ok bool)
+	prior float64 // log2 prior odds of a match
 }
 
-func newClusterer(n int, score func(a, b int32) (float64, bool)) *clusterer {
-	c := &clusterer{parent: make([]int32, n), members: make([][]int32, n), cannot: make(map[int32][]int32), score: score}
+func newClusterer(n int, prior float64, score func(a, b int32) (w float64, against, ok bool)) *clusterer {
+	c := &clusterer{parent: make([]int32, n), members: make([][]int32, n), cannot: make(map[int32][]int32), score: score, prior: prior}
 	for i := range c.parent {
 		c.parent[i] = int32(i)
 		c.members[i] = []int32{int32(i)}
@@ -88,9 +99,12 @@ func (c *clusterer) conflict(ra, rb int32) bool {
 	return false
 }
 
-// crossLogOdds returns the mean log-odds of the informative pairs between
-// two clusters.
-func (c *clusterer) crossLogOdds(ra, rb int32) float64 {
+// mergeable reports whether the clusters of roots ra and rb may merge:
+// when no informative pair between them has evidence against a match, or
+// when the mean posterior log-odds of those pairs is positive (see
+// clusterer). Large cluster pairs are judged on an even sample of maxCross
+// pairs.
+func (c *clusterer) mergeable(ra, rb int32) bool {
 	A, B := c.members[ra], c.members[rb]
 	total := len(A) * len(B)
 	step := 1
@@ -98,16 +112,18 @@ func (c *clusterer) crossLogOdds(ra, rb int32) float64 {
 		step = (total + maxCross - 1) / maxCross
 	}
 	sum, n := 0.0, 0
+	against := false
 	for i := 0; i < total; i += step {
-		if s, ok := c.score(A[i/len(B)], B[i%len(B)]); ok {
-			sum += s
+		if w, ag, ok := c.score(A[i/len(B)], B[i%len(B)]); ok {
+			against = against || ag
+			sum += w + c.prior
 			n++
 		}
 	}
 	if n == 0 {
-		return 0
+		return false
 	}
-	return sum / float64(n)
+	return !against || sum/float64(n) > 0
 }
 
 // Decision is a reviewer's verdict on a pair of records, by their sources
@@ -192,7 +208,7 @@ func (c *clusterer) run(edges []edge) {
 			rejected[k] = size
 			continue
 		}
-		if size > 2 && c.crossLogOdds(ra, rb) <= 0 {
+		if size > 2 && !c.mergeable(ra, rb) {
 			rejected[k] = size
 			continue
 		}
@@ -261,13 +277,13 @@ func startFrom(index map[RecordRef]int32, persons [][]RecordRef, decisions []Dec
 	// byDecisions joins records by must-links only: a cannot-link between
 	// records it joins is the reviewers' contradiction, which no release
 	// resolves (applyDecisions reports it).
-	byDecisions := newClusterer(n, nil)
+	byDecisions := newClusterer(n, 0, nil)
 	for _, p := range same {
 		byDecisions.union(p.a, p.b)
 	}
 	released := make([]bool, len(persons))
 	for {
-		c := newClusterer(n, nil)
+		c := newClusterer(n, 0, nil)
 		for p, members := range ps {
 			if !released[p] {
 				for _, x := range members[1:] {

@@ -173,12 +173,20 @@ func parsePersonNames(s Settings, nz *Normalizer, dict *nameDict, tables []Table
 	first := newColumnGetter(tables, []string{pn.FirstSurname})
 	second := newColumnGetter(tables, []string{pn.SecondSurname})
 	p := &personNames{given: &nameValues{d: dict}, sur: &nameValues{d: dict}}
-	rowIter(tables, func(i, t int, row []string) {
-		parts := NameParts{
+	parts := func(t int, row []string) NameParts {
+		return NameParts{
 			Full: full.get(t, row), Given: given.get(t, row), Surnames: sur.get(t, row),
 			FirstSurname: first.get(t, row), SecondSurname: second.get(t, row),
 		}
-		n := nz.ParseName(parts)
+	}
+	// First the roles the sources state (see nameRoles), then every name
+	// parsed with them.
+	roles := make(nameRoles)
+	rowIter(tables, func(i, t int, row []string) {
+		nz.learnRoles(roles, parts(t, row))
+	})
+	rowIter(tables, func(i, t int, row []string) {
+		n := nz.parseName(parts(t, row), roles)
 		// Explanations show each part as parsed.
 		p.given.add(strings.Join(n.Given, " "), n.Given)
 		p.sur.add(strings.Join(n.Surnames, " "), n.Surnames)

@@ -15,7 +15,10 @@
 //     record: case and accent folding; particles (de, del, de la, y)
 //     dropped from comparisons; given names and paternal and maternal
 //     surnames split from a full name written in either order, with or
-//     without a comma; initials; hypocorisms from an embedded, sourced
+//     without a comma, by the roles the tokens have where the sources
+//     state them (given-name and surname fields) and a lexicon; digits in
+//     names read as the letters OCR took them for; initials; hypocorisms
+//     from an embedded, sourced
 //     table (Pepe = José); a phonetic key for Latin American Spanish
 //     (seseo, yeísmo, b = v, silent h); OCR-tolerant document numbers.
 //     The original text is kept beside the normalised form.
@@ -50,10 +53,11 @@
 //     probabilities (links at ½, review band from the settings), turned
 //     into weights through the fitted prior, so they follow the data
 //     rather than being constants.
-//  6. Clustering: greedy average linkage on posterior log-odds; two
-//     clusters merge only if the sum of log-odds over all their cross
-//     pairs is positive, so one wrong link cannot chain two large
-//     clusters. Reviewers' must-link and cannot-link decisions are
+//  6. Clustering: greedy average linkage on posterior log-odds, strongest
+//     link first; a link joins two clusters when no pair between them
+//     has evidence against it, and otherwise only if the mean log-odds
+//     over their cross pairs is positive, so one wrong link cannot chain
+//     two large clusters. Reviewers' must-link and cannot-link decisions are
 //     honoured. Result.Extend links new sources against existing clusters
 //     without refitting or rescoring old pairs.
 //  7. Explanations: Result.Explain gives any pair's prior, each field's

@@ -95,12 +95,17 @@ var particles = map[string]bool{
 func isParticle(t string) bool { return particles[t] }
 
 // nameTokens splits a folded string into tokens and drops particles, unless
-// nothing else is left ("De" alone stays a name).
+// nothing else is left ("De" alone stays a name). In a token that holds
+// letters, the digits that OCR and typists put for letters are read as
+// those letters (G0NZALEZ, 5OSA, ROBERT0, FA8IAN): names have no digits.
 func nameTokens(folded string) []string {
 	if folded == "" {
 		return nil
 	}
 	all := strings.Fields(folded)
+	for i, t := range all {
+		all[i] = ocrLetters(t)
+	}
 	out := all[:0:0]
 	for _, t := range all {
 		if !isParticle(t) {
@@ -111,4 +116,28 @@ func nameTokens(folded string) []string {
 		return all
 	}
 	return out
+}
+
+// ocrDigits are the digits read as the letters they are mistaken for.
+var ocrDigits = [10]byte{'o', 'l', 'z', 'e', 'a', 's', 'g', 't', 'b', 'g'}
+
+// ocrLetters replaces the digits of a folded token that also holds a
+// letter by the letters of ocrDigits; a token of digits only is kept.
+func ocrLetters(t string) string {
+	digits, letters := false, false
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		digits = digits || '0' <= c && c <= '9'
+		letters = letters || 'a' <= c && c <= 'z' || c >= 0x80
+	}
+	if !digits || !letters {
+		return t
+	}
+	b := []byte(t)
+	for i, c := range b {
+		if '0' <= c && c <= '9' {
+			b[i] = ocrDigits[c-'0']
+		}
+	}
+	return string(b)
 }

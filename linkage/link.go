@@ -356,15 +356,16 @@ func run(ctx context.Context, s Settings, nz *Normalizer, tables []Table, prev *
 			strong |= 0xf << (4 * k)
 		}
 	}
-	cl := newClusterer(ds.n, func(a, b int32) (float64, bool) {
+	cl := newClusterer(ds.n, sc.prior, func(a, b int32) (float64, bool, bool) {
 		if !ds.pairAllowed(int(a), int(b)) {
-			return 0, false
+			return 0, false, false
 		}
 		p := ds.compare(int(a), int(b))
 		if p&strong == 0 {
-			return 0, false // nothing decisive to compare: no evidence either way
+			return 0, false, false // nothing decisive to compare: no evidence either way
 		}
-		return sc.weight(p, int(a), int(b)) + sc.prior, true
+		w, against := sc.weightAgainst(p, strong, int(a), int(b))
+		return w, against, true
 	})
 	for _, p := range persons {
 		for _, x := range p[1:] {

@@ -360,3 +360,61 @@ func TestLinkErrors(t *testing.T) {
 		t.Errorf("over MaxCandidatePairs: error %v, want EINVALID", err)
 	}
 }
+
+// A link stands when no pair between the two clusters has evidence
+// against it, however little the other pairs say; when one has, the mean
+// posterior log-odds decides, as it always did.
+func TestClusterEvidenceAgainst(t *testing.T) {
+	const prior = -10.0
+	for _, tt := range []struct {
+		name    string
+		against bool
+		merged  bool
+	}{
+		{"other pairs weaker, none against", false, true},
+		{"a pair against", true, false},
+	} {
+		score := func(a, b int32) (float64, bool, bool) {
+			a, b = min(a, b), max(a, b)
+			switch {
+			case a == 2 && b == 3:
+				return 12, false, true // the link: names and date agree
+			case a == 0 && b == 3:
+				// A second surname missing; or, against, another date
+				// of birth that agreeing names outweigh.
+				return 4, tt.against, true
+			case b == 3:
+				return 5, false, true
+			}
+			return 15, false, true
+		}
+		c := newClusterer(4, prior, score)
+		c.union(0, 1)
+		c.union(0, 2)
+		c.run([]edge{{2, 3, 12 + prior}})
+		if got := c.find(0) == c.find(3); got != tt.merged {
+			t.Errorf("%s: merged %v, want %v", tt.name, got, tt.merged)
+		}
+	}
+}
+
+// Given names and surnames swapped between two sources still share a
+// block of the rule on both (their keys are a set).
+func TestBlockingSwappedNames(t *testing.T) {
+	tables := []Table{
+		{Name: "roster", Columns: []string{"rec_id", "given_names", "surnames"}, Rows: [][]string{{"1", "ALFREDO", "CONTRERAS GONZALEZ"}}},
+		{Name: "list", Columns: []string{"rec_id", "given_names", "surnames"}, Rows: [][]string{{"1", "CONTRERAS GONZALEZ", "ALFREDO"}, {"2", "ALFREDO", "GONZALEZ"}}},
+	}
+	ds, err := newDataset(DefaultPersonSettings().Defaults(), NewNormalizer(), tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bl, err := ds.block([][]string{{"phonetic(given_name)", "phonetic(surname)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := bl.keys[0]
+	if k[0] < 0 || k[0] != k[1] || k[0] == k[2] {
+		t.Errorf("keys %v: want the swapped name with the first, the third apart", k)
+	}
+}

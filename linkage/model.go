@@ -366,6 +366,25 @@ func (sc *scorer) weight(p pattern, a, b int) float64 {
 	return w
 }
 
+// weightAgainst returns the match weight of records a and b, whose
+// pattern is p, and whether the pair speaks against a match: its weight
+// is negative, or a comparison in decisive (a mask of patterns' bits)
+// disagrees — is at a level whose weight log2(m/u) is negative: another
+// date of birth or document number outweighed by agreeing names. A level
+// of agreement stays agreement when a common value's term frequency
+// makes its contribution small or negative.
+func (sc *scorer) weightAgainst(p, decisive pattern, a, b int) (float64, bool) {
+	w, against := 0.0, false
+	for k, wk := range sc.w {
+		l := p.level(k)
+		w += wk[l] + sc.tf(k, l, a, b)
+		if wk[l] < 0 && decisive&(0xf<<(4*k)) != 0 {
+			against = true
+		}
+	}
+	return w, against || w < 0
+}
+
 // tf returns the term-frequency adjustment of comparison k at level l.
 // At exact agreement the agreed value's frequency replaces u. When one
 // name contains the other ("Pérez" and "Pérez Gómez"), the chance that a

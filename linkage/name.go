@@ -1,6 +1,9 @@
 package linkage
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // NameParts is a person's name as one source wrote it: in one field, in
 // parts, or both. Empty parts are unknown.
@@ -56,19 +59,71 @@ func (nz *Normalizer) Nicknames(given string) []string {
 
 // ParseName normalises a name. Separate parts win over the full name:
 // Given and Surnames (or FirstSurname and SecondSurname) are taken as
-// written. A full name alone is split by these rules, in order:
+// written. A full name alone is split by these rules:
 //
 //  1. "SURNAMES, GIVEN NAMES": the part before the comma is surnames;
-//  2. leading tokens that are known given names are given names, the rest
-//     surnames (JOSE LUIS PEREZ GOMEZ);
-//  3. otherwise trailing known given names are given names written last
-//     (PEREZ GOMEZ JOSE LUIS);
-//  4. otherwise by count: one given name and the rest surnames when there
-//     are two or three tokens, two given names when there are four or more.
+//  2. otherwise each token leans towards a given name if the lexicon knows
+//     it as one (or towards either role as the dataset's sources use it,
+//     when linking; see nameRoles), and the split maximises the lean of
+//     the given names against that of the surnames, given names first
+//     (JOSE LUIS PEREZ GOMEZ), or written last when that reads strictly
+//     better (PEREZ GOMEZ JOSE LUIS); an unknown token is neutral
+//     (JAVER MANUEL GIRALDO: two given names);
+//  3. ties go to the count: one given name and the rest surnames when
+//     there are two or three tokens, two given names when there are four
+//     or more.
 //
-// Particles (de, del, de la, y…) are dropped from the tokens, and the
+// Particles (de, del, de la, y…) are dropped from the tokens, digits in a
+// name are read as the letters OCR mistakes them for (G0NZALEZ), and the
 // abbreviations MA, Mª, FCO, GPE expand to María, Francisco, Guadalupe.
 func (nz *Normalizer) ParseName(p NameParts) Name {
+	return nz.parseName(p, nil)
+}
+
+// nameRoles counts, per folded token, how often a dataset's sources write
+// it where the role is explicit: in a given-names field or after the comma
+// of "SURNAMES, GIVEN" (given), in a surname field or before the comma
+// (surname). Lists that split names teach which tokens are given names,
+// so that the full names of the other lists split the same way: a
+// hand-written lexicon cannot know every given name (Yesid, Duván,
+// Robert), and an unknown one read as a surname ruins both comparisons.
+type nameRoles map[string]*[2]float64
+
+// learn counts the roles that one record's name parts state.
+func (nz *Normalizer) learnRoles(r nameRoles, p NameParts) {
+	add := func(folded string, role int) {
+		for _, t := range nameTokens(folded) {
+			if x, ok := abbreviations[t]; ok {
+				t = x
+			}
+			if len(t) < 2 {
+				continue // initials say nothing about a name
+			}
+			c := r[t]
+			if c == nil {
+				c = new([2]float64)
+				r[t] = c
+			}
+			c[role]++
+		}
+	}
+	if g := Fold(p.Given); g != "" {
+		add(g, 0)
+	}
+	for _, sur := range []string{p.Surnames, p.FirstSurname, p.SecondSurname} {
+		if f := Fold(sur); f != "" {
+			add(f, 1)
+		}
+	}
+	if p.Given == "" && p.Surnames == "" && p.FirstSurname == "" && p.SecondSurname == "" {
+		if before, after, ok := strings.Cut(p.Full, ","); ok && strings.TrimSpace(after) != "" && strings.TrimSpace(before) != "" {
+			add(Fold(before), 1)
+			add(Fold(after), 0)
+		}
+	}
+}
+
+func (nz *Normalizer) parseName(p NameParts, roles nameRoles) Name {
 	var n Name
 	// A part counts only if it holds a name.
 	for _, f := range []*string{&p.Full, &p.Given, &p.Surnames, &p.FirstSurname, &p.SecondSurname} {
@@ -86,7 +141,7 @@ func (nz *Normalizer) ParseName(p NameParts) Name {
 		if p.Full != "" && (p.Given == "" || sur == "") {
 			// One part and a full name: split the full name, then let the
 			// part override what it names.
-			full := nz.parseFull(p.Full)
+			full := nz.parseFull(p.Full, roles)
 			n = full
 			n.Original = p.Full
 			if p.Given != "" {
@@ -101,7 +156,7 @@ func (nz *Normalizer) ParseName(p NameParts) Name {
 		n.Surnames = nameTokens(Fold(sur))
 		return n
 	case p.Full != "":
-		return nz.parseFull(p.Full)
+		return nz.parseFull(p.Full, roles)
 	}
 	return n
 }
@@ -116,7 +171,7 @@ func (nz *Normalizer) givenTokens(folded string) []string {
 	return t
 }
 
-func (nz *Normalizer) parseFull(full string) Name {
+func (nz *Normalizer) parseFull(full string, roles nameRoles) Name {
 	n := Name{Original: full}
 	if before, after, ok := strings.Cut(full, ","); ok && strings.TrimSpace(after) != "" && strings.TrimSpace(before) != "" {
 		n.Surnames = nameTokens(Fold(before))
@@ -129,36 +184,85 @@ func (nz *Normalizer) parseFull(full string) Name {
 	case 0:
 		return n
 	case 1:
-		if nz.lx.isGiven(toks[0]) {
+		if nz.givenLean(toks[0], roles) > 0 {
 			n.Given = toks
 		} else {
 			n.Surnames = toks
 		}
 		return n
 	}
-	known := func(t string) bool { return nz.lx.isGiven(t) || len(t) == 1 }
-	lead := 0
-	for lead < len(toks)-1 && known(toks[lead]) {
-		lead++
+	// Each token leans towards a given name (+) or a surname (−) as far
+	// as the lexicon and the dataset's explicit uses say; an unknown
+	// token (a typo, a rare name) is neutral rather than a stop, so that
+	// "JAVER MANUEL GIRALDO" still splits after MANUEL. The split
+	// maximises the lean of the given names minus that of the surnames;
+	// a surname-first reading wins only when strictly better, and ties
+	// go to the usual count: one given name before two or three tokens'
+	// surnames, two before four or more.
+	lean := make([]float64, len(toks))
+	for i, t := range toks {
+		lean[i] = nz.givenLean(t, roles)
 	}
-	if lead > 0 && nz.lx.isGiven(toks[0]) {
-		n.Given, n.Surnames = toks[:lead], toks[lead:]
-		return n
+	def := 1
+	if len(toks) >= 4 {
+		def = 2
 	}
-	trail := 0
-	for trail < len(toks)-1 && known(toks[len(toks)-1-trail]) {
-		trail++
+	bestK, bestScore := 0, math.Inf(-1)
+	worstK, worstScore := 0, math.Inf(1)
+	for k := 1; k < len(toks); k++ {
+		sc := 0.0
+		for i, l := range lean {
+			if i < k {
+				sc += l
+			} else {
+				sc -= l
+			}
+		}
+		closer := bestK == 0 || abs(k-def) < abs(bestK-def)
+		if sc > bestScore+1e-9 || math.Abs(sc-bestScore) <= 1e-9 && closer {
+			bestK, bestScore = k, sc
+		}
+		if sc < worstScore-1e-9 || math.Abs(sc-worstScore) <= 1e-9 && (worstK == 0 || abs(k-def) < abs(worstK-def)) {
+			worstK, worstScore = k, sc
+		}
 	}
-	if trail > 0 && nz.lx.isGiven(toks[len(toks)-trail]) {
-		k := len(toks) - trail
-		n.Surnames, n.Given = toks[:k], toks[k:]
+	// The surname-first reading that splits before token j scores the
+	// negative of the given-first reading at j.
+	if -worstScore > bestScore+1e-9 {
+		n.Surnames, n.Given = toks[:worstK], toks[worstK:]
 		n.SurnameFirst = true
 		return n
 	}
-	g := 1
-	if len(toks) >= 4 {
-		g = 2
-	}
-	n.Given, n.Surnames = toks[:g], toks[g:]
+	n.Given, n.Surnames = toks[:bestK], toks[bestK:]
 	return n
+}
+
+// givenLean is how far a folded token leans towards a given name, in
+// [−1, 1]: +1 for a name only ever written as a given name, −1 for one
+// only ever written as a surname, 0 for one never seen. An initial leans
+// a little towards a given name (JOSE L. PEREZ). The lexicon counts as one
+// use as a given name.
+func (nz *Normalizer) givenLean(t string, roles nameRoles) float64 {
+	if len(t) == 1 {
+		return 0.5
+	}
+	g, s := 0.0, 0.0
+	if nz.lx.isGiven(t) {
+		g = 1
+	}
+	if c := roles[t]; c != nil {
+		g += c[0]
+		s += c[1]
+	}
+	if g+s == 0 {
+		return 0
+	}
+	return (g - s) / (g + s)
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

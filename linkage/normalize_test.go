@@ -56,6 +56,56 @@ func TestParseName(t *testing.T) {
 	}
 }
 
+// A token the lexicon does not know leaves the split to the tokens it
+// does know, and the roles the sources state win over the lexicon.
+func TestParseNameRoles(t *testing.T) {
+	nz := NewNormalizer()
+	split := func(full string, roles nameRoles) string {
+		n := nz.parseName(NameParts{Full: full}, roles)
+		return strings.Join(n.Given, " ") + " / " + strings.Join(n.Surnames, " ")
+	}
+	// JAVER (a typo) is unknown; MANUEL is a given name.
+	if got := split("JAVER MANUEL GIRALDO", nil); got != "javer manuel / giraldo" {
+		t.Errorf("JAVER MANUEL GIRALDO split as %q", got)
+	}
+	// Yesid and Duván are in no lexicon; a source that writes them in a
+	// given-names field teaches them, and one that writes Santiago as a
+	// surname outweighs the lexicon for that dataset.
+	roles := make(nameRoles)
+	nz.learnRoles(roles, NameParts{Given: "YESID RAFAEL", Surnames: "GONZALEZ LOPEZ"})
+	nz.learnRoles(roles, NameParts{Given: "Mauricio Duván", FirstSurname: "Martínez"})
+	nz.learnRoles(roles, NameParts{Full: "SANTIAGO GONZALEZ, STIVEN"})
+	nz.learnRoles(roles, NameParts{Given: "Stiven", Surnames: "Santiago"})
+	for full, want := range map[string]string{
+		"YESID RAFAEL GONZALEZ":    "yesid rafael / gonzalez",
+		"Mauricio Duvan Martinez":  "mauricio duvan / martinez",
+		"STIVEN SANTIAGO GONZALEZ": "stiven / santiago gonzalez",
+		"GONZALEZ LOPEZ YESID":     "yesid / gonzalez lopez",
+		"YESID DUVAN GONZALEZ":     "yesid duvan / gonzalez",
+	} {
+		if got := split(full, roles); got != want {
+			t.Errorf("with roles, %q split as %q, want %q", full, got, want)
+		}
+	}
+	if got := split("YESID DUVAN GONZALEZ", nil); got == "yesid duvan / gonzalez" {
+		t.Errorf("without roles, %q split as %q: the test teaches nothing", "YESID DUVAN GONZALEZ", got)
+	}
+}
+
+// Digits in a name are letters misread: G0NZALEZ is González.
+func TestNameTokensOCR(t *testing.T) {
+	for in, want := range map[string]string{
+		"g0nzalez 5osa": "gonzalez sosa",
+		"fa8ian":        "fabian",
+		"eduard0":       "eduardo",
+		"juan 2":        "juan 2",
+	} {
+		if got := strings.Join(nameTokens(in), " "); got != want {
+			t.Errorf("nameTokens(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestParseNameKeepsOriginal(t *testing.T) {
 	nz := NewNormalizer()
 	in := "PEREZ GOMEZ, JOSE L."

@@ -132,8 +132,8 @@ func kindLevels(kind string) []string {
 // records (a record in two, or one not in tables, is EINVALID).
 //
 // Only pairs with a new record are scored. Clustering starts from the
-// persons and merges as Link's does (strongest link first, only when the
-// mean log-odds over the cross pairs is positive), so a new record joins
+// persons and merges as Link's does (strongest link first, unless the
+// cross pairs speak against it), so a new record joins
 // a person, makes a new one, or joins two persons its evidence and theirs
 // support. Decisions are honoured as in Link: a must-link merges persons;
 // a person that a cannot-link decision splits is dissolved, and its

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -71,8 +72,9 @@ func (s *DB) SaveLinkRun(ctx context.Context, run *paradero.LinkRun, clusters []
 	if settings == nil {
 		settings = []byte{}
 	}
-	if err := tx.QueryRow(ctx, `INSERT INTO link_runs (created_at, created_by, records, persons, candidate_pairs, settings)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, now, run.CreatedBy, nrec, len(clusters), run.CandidatePairs, settings).Scan(&run.ID); err != nil {
+	// A nil State is NULL: the run keeps none.
+	if err := tx.QueryRow(ctx, `INSERT INTO link_runs (created_at, created_by, records, persons, candidate_pairs, settings, state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, now, run.CreatedBy, nrec, len(clusters), run.CandidatePairs, settings, run.State).Scan(&run.ID); err != nil {
 		if isBadText(err) {
 			return paradero.Errorf(paradero.EINVALID, "the run's author is not valid text")
 		}
@@ -209,6 +211,48 @@ func (s *DB) FindPersonOfRecord(ctx context.Context, recordID int64) (*paradero.
 		return nil, paradero.Errorf(paradero.ENOTFOUND, "record %d is not linked to a person yet", recordID)
 	}
 	return p, err
+}
+
+// FindLatestLinkRun returns the latest link run, with its state.
+// ENOTFOUND if there has been none.
+func (s *DB) FindLatestLinkRun(ctx context.Context) (*paradero.LinkRun, error) {
+	var run paradero.LinkRun
+	err := s.pool.QueryRow(ctx, `SELECT id, created_at, created_by, records, persons, candidate_pairs, settings, state
+		FROM link_runs ORDER BY id DESC LIMIT 1`).Scan(&run.ID, &run.CreatedAt, &run.CreatedBy, &run.Records, &run.Persons,
+		&run.CandidatePairs, &run.Settings, &run.State)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, paradero.Errorf(paradero.ENOTFOUND, "no link run yet")
+	}
+	if err != nil {
+		return nil, internal("postgres.FindLatestLinkRun", err)
+	}
+	run.CreatedAt = run.CreatedAt.UTC()
+	return &run, nil
+}
+
+// FindPersonRecords returns every current person's record ids, in one
+// statement.
+func (s *DB) FindPersonRecords(ctx context.Context) ([][]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT person_id, record_id FROM person_records ORDER BY person_id, record_id`)
+	if err != nil {
+		return nil, internal("postgres.FindPersonRecords", err)
+	}
+	var (
+		out  [][]int64
+		p, r int64
+	)
+	last := int64(-1)
+	if _, err := pgx.ForEachRow(rows, []any{&p, &r}, func() error {
+		if p != last || len(out) == 0 {
+			out = append(out, nil)
+			last = p
+		}
+		out[len(out)-1] = append(out[len(out)-1], r)
+		return nil
+	}); err != nil {
+		return nil, internal("postgres.FindPersonRecords", err)
+	}
+	return out, nil
 }
 
 const reviewColumns = `id, record_a, record_b, verdict, reason, created_by, created_at, salt, commitment, ledger_idx`

@@ -65,6 +65,11 @@
 //   - text cannot hold a NUL byte or invalid UTF-8, which SQLite stores. A
 //     review's reason or a locator's name holding one is EINVALID here; a
 //     lookup by such a string finds nothing.
+//   - Search (search.go) keeps package sqlite's terms under PostgreSQL's
+//     GIN index, written by the import and redaction transactions
+//     themselves; it needs no extension (why not pg_trgm or unaccent is
+//     said there). Alerts (alert.go) let several servers fold and send at
+//     once: folds under an advisory lock, claims with SKIP LOCKED.
 //
 // What a redaction erases, honestly. RedactRecord sets the record's content
 // and salt to NULL and inserts the redaction in one transaction, then runs
@@ -74,7 +79,13 @@
 // frees: tried on PostgreSQL 15, a redacted name was gone from the table's
 // file when other tuples were moved over it, and still there when the
 // redacted tuple had been the page's last (the free space now holding it is
-// overwritten only when the page is filled again). It also stays:
+// overwritten only when the page is filled again). In the same transaction
+// the record leaves the search index, with every term (name word, date,
+// A-number) no other record holds; VACUUM (INDEX_CLEANUP ON) then prunes
+// those rows and their B-tree entries, with the same caveat: tried on
+// PostgreSQL 15, no live index entry held a redacted word afterwards, but
+// its bytes could remain in a B-tree page's free space until the page is
+// filled again or the index rebuilt (REINDEX). It also stays:
 //   - in the write-ahead log, until its segments are recycled, and in any
 //     WAL archive or replica, for as long as those are kept;
 //   - in physical and logical backups taken before the redaction;
@@ -106,6 +117,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paradero/paradero"
+	"github.com/paradero/paradero/linkage"
 )
 
 //go:embed migrations/*.sql
@@ -128,6 +140,8 @@ type DB struct {
 	// ledger lock holding a pooled connection, so without a bound a burst
 	// of them would take every connection and starve readers.
 	imports chan struct{}
+	// nz normalises names for the search index (search.go).
+	nz *linkage.Normalizer
 }
 
 // maxImports is how many imports one DB runs at once: one appending to
@@ -152,7 +166,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 	if err != nil {
 		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot connect to the database", Err: err}
 	}
-	db := &DB{pool: pool, logger: logger, now: time.Now, imports: make(chan struct{}, maxImports)}
+	db := &DB{pool: pool, logger: logger, now: time.Now, imports: make(chan struct{}, maxImports), nz: linkage.NewNormalizer()}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -37,6 +37,7 @@ type recordBatch struct {
 	rows   []stagedRecord
 	pos    int
 	values []any
+	search searchBatch // the records' search index rows (search.go)
 }
 
 func (b *recordBatch) add(r *paradero.Record, content, leaf, hashes []byte) {
@@ -52,6 +53,7 @@ func (b *recordBatch) len() int { return len(b.rows) }
 func (b *recordBatch) reset() {
 	clear(b.rows)
 	b.rows = b.rows[:0]
+	b.search.reset()
 }
 
 func (b *recordBatch) records() pgx.CopyFromSource {
@@ -235,9 +237,10 @@ func (s *DB) FindRecords(ctx context.Context, f paradero.RecordFilter) ([]*parad
 }
 
 // RedactRecord removes the record's content and salt, keeps its
-// commitment, and appends the redaction to the ledger, in one transaction
-// under the ledger lock. It then vacuums records to prune the old tuple
-// version: see the package doc for what that does and does not erase.
+// commitment, appends the redaction to the ledger and takes the record out
+// of the search index, in one transaction under the ledger lock. It then
+// vacuums records and the search index to prune the old tuple versions:
+// see the package doc for what that does and does not erase.
 func (s *DB) RedactRecord(ctx context.Context, x *paradero.Redaction) error {
 	const op = "postgres.RedactRecord"
 	if strings.TrimSpace(x.Reason) == "" {
@@ -281,6 +284,9 @@ func (s *DB) RedactRecord(ctx context.Context, x *paradero.Redaction) error {
 	if _, err := tx.Exec(ctx, `UPDATE records SET content = NULL, salt = NULL WHERE id = $1`, x.RecordID); err != nil {
 		return internal(op, err)
 	}
+	if err := unindexRecord(ctx, tx, x.RecordID); err != nil {
+		return internal(op, err)
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO redactions (`+redactionColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
 		x.ID, x.RecordID, x.Reason, x.CreatedAt, x.CreatedBy, x.Salt, x.Commitment[:], x.Signature, x.LedgerIndex); err != nil {
 		if isUniqueViolation(err) {
@@ -298,5 +304,6 @@ func (s *DB) RedactRecord(ctx context.Context, x *paradero.Redaction) error {
 	if _, err := s.pool.Exec(ctx, `VACUUM records`); err != nil {
 		s.logger.Warn("VACUUM after redaction failed; the old tuple stays until autovacuum prunes it", "record", x.RecordID, "err", err)
 	}
+	s.vacuumSearch(ctx)
 	return nil
 }

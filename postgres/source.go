@@ -463,6 +463,7 @@ func (im *importer) AddRecord(ctx context.Context, r *paradero.Record) error {
 	}
 	r.LedgerIndex = idx
 	im.batch.add(r, content, leaf, hashes)
+	im.batch.search.add(im.db.nz, r)
 	im.src.Records++
 	if im.batch.len() >= flushRecords {
 		return im.flush(ctx)
@@ -508,6 +509,9 @@ func writeBatch(ctx context.Context, tx pgx.Tx, b *recordBatch) error {
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_entries"}, ledgerCopyColumns, b.entries()); err != nil {
 		return internal(op, fmt.Errorf("copy ledger entries: %w", err))
+	}
+	if err := b.search.write(ctx, tx); err != nil {
+		return internal(op, fmt.Errorf("search index: %w", err))
 	}
 	return nil
 }

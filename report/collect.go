@@ -75,6 +75,11 @@ func BuildDossier(ctx context.Context, store Store, prover Prover, id int64, opt
 	}
 	slices.SortFunc(d.Sources, func(a, b *paradero.Source) int { return int(a.ID - b.ID) })
 	d.Timeline = timeline.Build(mentions, nil, timeline.Options{Now: opt.Now, Threshold: opt.Threshold})
+	if vs, ok := store.(paradero.ViolationService); ok && len(ids) > 0 {
+		if d.Violations, _, err = vs.FindViolations(ctx, paradero.ViolationFilter{Records: ids, Limit: 10000}); err != nil {
+			return nil, err
+		}
+	}
 	// Every proof must be against the same checkpoint; an import between
 	// two proofs moves it on, and then all are proved again.
 	for try := 0; ; try++ {

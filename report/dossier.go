@@ -26,6 +26,9 @@ type Dossier struct {
 	Records   []DossierRecord    // record id order
 	Sources   []*paradero.Source // the sources of Records, id order
 	Timeline  *timeline.Timeline
+	// Violations are those recorded against the person (the store's
+	// paradero.ViolationService), latest first.
+	Violations []*paradero.Violation
 	// Checkpoint is the signed checkpoint every proof is against.
 	Checkpoint string
 }
@@ -120,14 +123,15 @@ func where(e *paradero.Event) string {
 // package gives it, and the proofs as `paradero prove` writes them, so
 // each can be saved and checked with `paradero verify-proof`.
 type dossierJSON struct {
-	Format     string             `json:"format"`
-	Lang       string             `json:"lang"`
-	Person     int64              `json:"person"`
-	Generated  time.Time          `json:"generated"`
-	Checkpoint string             `json:"checkpoint"`
-	Records    []recordJSON       `json:"records"`
-	Sources    []sourceJSON       `json:"sources"`
-	Timeline   *timeline.Timeline `json:"timeline"`
+	Format     string                `json:"format"`
+	Lang       string                `json:"lang"`
+	Person     int64                 `json:"person"`
+	Generated  time.Time             `json:"generated"`
+	Checkpoint string                `json:"checkpoint"`
+	Records    []recordJSON          `json:"records"`
+	Sources    []sourceJSON          `json:"sources"`
+	Timeline   *timeline.Timeline    `json:"timeline"`
+	Violations []*paradero.Violation `json:"violations,omitempty"`
 }
 
 type recordJSON struct {
@@ -155,7 +159,7 @@ const DossierFormat = "paradero-dossier/1"
 // WriteJSON writes the dossier as JSON.
 func (d *Dossier) WriteJSON(w io.Writer) error {
 	out := dossierJSON{Format: DossierFormat, Lang: d.Lang, Person: d.PersonID, Generated: d.Generated.UTC(),
-		Checkpoint: d.Checkpoint, Timeline: d.Timeline}
+		Checkpoint: d.Checkpoint, Timeline: d.Timeline, Violations: d.Violations}
 	for _, r := range d.Records {
 		rj := recordJSON{ID: r.Record.ID, Source: r.Record.SourceID, Row: r.Record.Row, Redacted: r.Record.Redaction != nil,
 			Extra: r.Record.Extra, Proof: r.Proof}

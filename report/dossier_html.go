@@ -67,6 +67,7 @@ func (d *Dossier) WriteHTML(w io.Writer) error {
 		"Status": status, "Generated": d.Generated.UTC().Format("2006-01-02 15:04 UTC"), "CheckpointSize": cpSize,
 		// The chart is built here from escaped text only (svg.go).
 		"Chart": template.HTML(TimelineSVG(d.Timeline, d.Lang, 900)),
+		"CL":    caseLabelsFor(d.Lang), "Violations": d.violationViews(caseLabelsFor(d.Lang)),
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {

@@ -339,6 +339,21 @@ func (dos *Dossier) WritePDF(w io.Writer) error {
 		d.table([]float64{70, 90, 120, 90, textW - 370}, rows, true, 8)
 	}
 
+	// Violations recorded against the person.
+	if vs := dos.violationViews(caseLabelsFor(dos.Lang)); len(vs) > 0 {
+		cl := caseLabelsFor(dos.Lang)
+		d.heading(cl.Violations)
+		rows = [][]string{{cl.Type, cl.Date, cl.Place, cl.Perpetrator, cl.Victims, cl.Cited}}
+		for _, v := range vs {
+			what := v.Type
+			if v.Notes != "" {
+				what += "\n" + v.Notes
+			}
+			rows = append(rows, []string{what, v.Date, v.Place, v.Perpetrator, strings.TrimSpace(v.Group + "\n" + v.Victims), v.Sources})
+		}
+		d.table([]float64{95, 55, 70, 80, textW - 390, 90}, rows, true, 8)
+	}
+
 	// Sources.
 	d.heading(l.Sources)
 	rows = [][]string{{l.Source, l.SourceTitle, l.Published, l.SHA256}}

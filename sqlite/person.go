@@ -54,8 +54,12 @@ func (s *DB) SaveLinkRun(ctx context.Context, run *paradero.LinkRun, clusters []
 
 	now := s.timestamp()
 	run.CreatedAt = now
-	res, err := tx.ExecContext(ctx, `INSERT INTO link_runs (created_at, created_by, records, persons, candidate_pairs, settings)
-		VALUES (?, ?, ?, ?, ?, ?)`, now.UnixMicro(), run.CreatedBy, nrec, len(clusters), run.CandidatePairs, string(run.Settings))
+	var state any // NULL when the run keeps none
+	if run.State != nil {
+		state = run.State
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO link_runs (created_at, created_by, records, persons, candidate_pairs, settings, state)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, now.UnixMicro(), run.CreatedBy, nrec, len(clusters), run.CandidatePairs, string(run.Settings), state)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
@@ -162,6 +166,50 @@ func (s *DB) FindPersonOfRecord(ctx context.Context, recordID int64) (*paradero.
 		return nil, fmt.Errorf("sqlite: person of record %d: %w", recordID, err)
 	}
 	return s.FindPersonByID(ctx, id)
+}
+
+// FindLatestLinkRun returns the latest link run, with its state.
+func (s *DB) FindLatestLinkRun(ctx context.Context) (*paradero.LinkRun, error) {
+	var (
+		run       paradero.LinkRun
+		createdAt int64
+		settings  string
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, created_at, created_by, records, persons, candidate_pairs, settings, state
+		FROM link_runs ORDER BY id DESC LIMIT 1`).Scan(&run.ID, &createdAt, &run.CreatedBy, &run.Records, &run.Persons,
+		&run.CandidatePairs, &settings, &run.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, paradero.Errorf(paradero.ENOTFOUND, "no link run yet")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: latest link run: %w", err)
+	}
+	run.CreatedAt = fromMicros(createdAt)
+	run.Settings = []byte(settings)
+	return &run, nil
+}
+
+// FindPersonRecords returns every current person's record ids.
+func (s *DB) FindPersonRecords(ctx context.Context) ([][]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT person_id, record_id FROM person_records ORDER BY person_id, record_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: person records: %w", err)
+	}
+	defer rows.Close()
+	var out [][]int64
+	last := int64(-1)
+	for rows.Next() {
+		var p, r int64
+		if err := rows.Scan(&p, &r); err != nil {
+			return nil, fmt.Errorf("sqlite: person records: %w", err)
+		}
+		if p != last || len(out) == 0 {
+			out = append(out, nil)
+			last = p
+		}
+		out[len(out)-1] = append(out[len(out)-1], r)
+	}
+	return out, rows.Err()
 }
 
 const reviewColumns = `id, record_a, record_b, verdict, reason, created_by, created_at, salt, commitment, ledger_idx`

@@ -148,7 +148,10 @@ func (s *DB) RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([
 			written[sum] = i
 		}
 	}
-	if err := s.writeTempBlobs(snaps, written, tmps); err != nil {
+	// group: one syncfs(2) after the files are in place makes them all
+	// durable at once, instead of a sync per file and per directory.
+	group := len(written) > 1 && groupSync()
+	if err := s.writeTempBlobs(snaps, written, tmps, !group); err != nil {
 		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
 	}
 
@@ -297,7 +300,16 @@ func (s *DB) RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([
 	if err != nil {
 		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
 	}
-	if err := parallel(dirList, syncDir); err != nil {
+	// Durable before the commit: the files' contents, the new directories
+	// and the renames. With group, one syncfs covers them all; a crash
+	// before it returns leaves at most unreferenced files, which a later
+	// import of the same bytes replaces.
+	if group {
+		err = syncFS(filepath.Join(s.dir, "blobs"))
+	} else {
+		err = parallel(dirList, syncDir)
+	}
+	if err != nil {
 		return nil, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Message: "cannot store the file", Err: err}
 	}
 	if err := tx.Commit(); err != nil {
@@ -348,10 +360,11 @@ func (s *DB) storedSums(ctx context.Context, sums []paradero.Hash) (map[paradero
 const blobWorkers = 8
 
 // writeTempBlobs writes the body of snaps[i] to a temporary file tmps[i],
-// for every i in written, then syncs them all: writing every file before
-// syncing any lets the syncs share journal commits, where
-// write-sync-write-sync pays one commit per file.
-func (s *DB) writeTempBlobs(snaps []*paradero.Snapshot, written map[paradero.Hash]int, tmps []string) error {
+// for every i in written, then, if sync, syncs them all: writing every
+// file before syncing any lets the syncs share journal commits, where
+// write-sync-write-sync pays one commit per file. Without sync the caller
+// makes them durable with one syncFS.
+func (s *DB) writeTempBlobs(snaps []*paradero.Snapshot, written map[paradero.Hash]int, tmps []string, sync bool) error {
 	idx := make([]int, 0, len(written))
 	for _, i := range written {
 		idx = append(idx, i)
@@ -374,7 +387,7 @@ func (s *DB) writeTempBlobs(snaps []*paradero.Snapshot, written map[paradero.Has
 		_, err = f.Write(snaps[i].Body)
 		return err
 	})
-	if err != nil {
+	if err != nil || !sync {
 		return err
 	}
 	return parallel(idx, func(i int) error { return files[i].Sync() })

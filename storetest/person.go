@@ -19,6 +19,68 @@ type PersonStore interface {
 func RunPersons(t *testing.T, open func(t *testing.T) PersonStore, exec func(t *testing.T, s paradero.Store, query string)) {
 	t.Run("LinkRunsKeepIdsAndLineage", func(t *testing.T) { testLinkRuns(t, open(t)) })
 	t.Run("Reviews", func(t *testing.T) { testReviews(t, open(t), exec) })
+	t.Run("LatestLinkRunKeepsState", func(t *testing.T) { testLatestLinkRun(t, open(t)) })
+}
+
+// testLatestLinkRun checks that a run's state comes back byte for byte
+// from the latest run, and that the persons' records can be read whole.
+func testLatestLinkRun(t *testing.T, s PersonStore) {
+	ctx := actorCtx(t)
+	_, err := s.FindLatestLinkRun(ctx)
+	wantCode(t, err, paradero.ENOTFOUND)
+	importFile(t, s, "five people", sampleRecords(5))
+	r := recordIDs(t, s)
+	if ps, err := s.FindPersonRecords(ctx); err != nil || len(ps) != 0 {
+		t.Fatalf("persons before any run = %v, %v; want none", ps, err)
+	}
+
+	run1 := &paradero.LinkRun{CreatedBy: "test", CandidatePairs: 7, Settings: []byte(`{"link_type":"dedupe"}`)}
+	if err := s.SaveLinkRun(ctx, run1, [][]int64{{r[3], r[0]}, {r[1]}, {r[2], r[4]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindLatestLinkRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != run1.ID || got.State != nil || string(got.Settings) != `{"link_type":"dedupe"}` ||
+		got.CreatedBy != "test" || got.Records != 5 || got.Persons != 3 || got.CandidatePairs != 7 || !got.CreatedAt.Equal(run1.CreatedAt) {
+		t.Errorf("latest run = %+v, want run %d as saved, without state", got, run1.ID)
+	}
+
+	// A state is any bytes (JSON in practice, with floats that must come
+	// back exactly), kept as written.
+	state := []byte(`{"version":2,"model":{"lambda":0.00071130000000000004,"m":[0.1,1e-300]},"s":"\u00e9"}` + "\xff\x00")
+	run2 := &paradero.LinkRun{CreatedBy: "test", Settings: []byte("{}"), State: state}
+	if err := s.SaveLinkRun(ctx, run2, [][]int64{{r[0], r[3]}, {r[1], r[2], r[4]}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.FindLatestLinkRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != run2.ID || string(got.State) != string(state) || got.Persons != 2 {
+		t.Errorf("latest run = %d with state %q, %d persons; want run %d with its state, 2 persons", got.ID, got.State, got.Persons, run2.ID)
+	}
+
+	// Every person's records, ascending, persons by id; a record imported
+	// since is in none.
+	importFile(t, s, "one more", sampleRecords(1))
+	ps, err := s.FindPersonRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, _ := s.FindPersonOfRecord(ctx, r[0])
+	p1, _ := s.FindPersonOfRecord(ctx, r[1])
+	want := [][]int64{p0.Records, p1.Records}
+	if p1.ID < p0.ID {
+		want[0], want[1] = want[1], want[0]
+	}
+	if len(ps) != 2 || !slices.Equal(ps[0], want[0]) || !slices.Equal(ps[1], want[1]) {
+		t.Errorf("FindPersonRecords = %v, want %v", ps, want)
+	}
+	if !slices.Equal(p0.Records, []int64{min(r[0], r[3]), max(r[0], r[3])}) {
+		t.Errorf("person of record %d holds %v, want %d and %d ascending", r[0], p0.Records, r[0], r[3])
+	}
 }
 
 func recordIDs(t *testing.T, s paradero.Store) []int64 {

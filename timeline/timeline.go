@@ -18,7 +18,14 @@
 //     custody", or a watch's confirmed "vanished") with no record of release
 //     or of where they were sent, gets StatusWhereaboutsUnknown and a Flag
 //     whose Reason says why in plain words, naming any court order not to
-//     remove on record.
+//     remove on record. A handover to a foreign custodian, a release, a
+//     return or a death explains a vanishing that starts the same day:
+//     the locator stops knowing someone the day another state takes them.
+//   - Due-process facts come from statuses, extra columns, notes (read for
+//     due-process phrases only, denials first) and court-filing sources
+//     (dueprocess.go); a source saying something did not happen is a fact
+//     too (Denied), and an order not to remove followed by a removal is
+//     marked disobeyed with the removal's evidence.
 //   - Dates are partial or ranges. Events sort by the earliest day a date
 //     allows; "confirmed since" uses the latest, so a month-only date never
 //     makes a person look missing sooner than the source allows.
@@ -27,6 +34,7 @@ package timeline
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +129,6 @@ func Build(ms []Mention, extra []paradero.Event, opt Options) *Timeline {
 		e, f, ok := fromRecord(m, countries)
 		if !ok {
 			t.Unclassified = append(t.Unclassified, evidence(m))
-			continue
 		}
 		evs = append(evs, e...)
 		t.Facts = append(t.Facts, f...)
@@ -139,8 +146,9 @@ func Build(ms []Mention, extra []paradero.Event, opt Options) *Timeline {
 	}
 	t.Events = merge(t.Events)
 	t.Undated = merge(t.Undated)
-	t.Facts = mergeFacts(t.Facts)
 	t.Conflicts = conflicts(t.Events)
+	t.deriveFacts()
+	t.Facts = mergeFacts(t.Facts)
 	t.derive(opt)
 	return t
 }
@@ -157,9 +165,11 @@ func evidence(m Mention) paradero.Evidence {
 }
 
 // fromRecord reads one record: its events and due-process facts. ok is
-// false when the record asserts something the vocabulary does not know.
-// A record that asserts nothing (a bare name on a roster) is a sighting
-// only if it names a facility or a place, else it makes nothing.
+// false when the record's status is something the vocabulary does not
+// know: it then makes no event, but its other columns, notes and source
+// may still give due-process facts. A record that asserts nothing (a bare
+// name on a roster) is a sighting only if it names a facility or a place,
+// else it makes nothing.
 func fromRecord(m Mention, countries *linkage.Countries) (evs []paradero.Event, facts []paradero.DueProcessFact, ok bool) {
 	r := m.Record
 	ev := evidence(m)
@@ -173,7 +183,7 @@ func fromRecord(m Mention, countries *linkage.Countries) (evs []paradero.Event, 
 	if strings.TrimSpace(r.Status) != "" {
 		var known bool
 		if mean, known = Interpret(r.Status); !known {
-			return nil, nil, false
+			return nil, recordFacts(m, date, ev, nil), false
 		}
 	} else {
 		switch {
@@ -197,6 +207,7 @@ func fromRecord(m Mention, countries *linkage.Countries) (evs []paradero.Event, 
 			Detail: r.Status, Evidence: []paradero.Evidence{ev}}
 		facts = append(facts, f)
 	}
+	facts = recordFacts(m, date, ev, facts)
 	if mean.Event != "" {
 		e := base
 		e.Kind = mean.Event
@@ -333,7 +344,8 @@ func mergeFacts(fs []paradero.DueProcessFact) []paradero.DueProcessFact {
 	var out []paradero.DueProcessFact
 	seen := make(map[string]int)
 	for _, f := range fs {
-		k := string(f.Kind) + "\x00" + f.Date.String() + "\x00" + fold(f.Court)
+		k := string(f.Kind) + "\x00" + f.Date.String() + "\x00" + fold(f.Court) + "\x00" + fold(f.CaseNumber) +
+			"\x00" + strconv.FormatBool(f.Denied) + "\x00" + f.Obeyed
 		if i, ok := seen[k]; ok {
 			out[i].Evidence = append(out[i].Evidence, f.Evidence...)
 			continue
@@ -447,7 +459,7 @@ func (t *Timeline) derive(opt Options) {
 		case paradero.EventDeath:
 			t.Status, flight, left = paradero.StatusDeceased, -1, -1
 		case paradero.EventNotInCustody, paradero.EventVanished:
-			if t.Status.DeprivedOfLiberty() && left < 0 {
+			if t.Status.DeprivedOfLiberty() && left < 0 && !t.explainedBefore(i) {
 				left, leftStatus = i, t.Status
 			}
 		}
@@ -507,6 +519,29 @@ func (t *Timeline) derive(opt Options) {
 	}
 }
 
+// explainedBefore reports whether leaving a locator, event i, is explained
+// by an event sorted before it only because it starts the same day: a
+// handover to a foreign custodian, a release, a return or a death. A
+// locator stops knowing someone handed to another state the day they are
+// handed over, and a watch dates the vanishing from the day it last saw
+// them, so the two often share a first day; sorting puts the handover
+// first (kinds of a day sort in EventKinds order), yet it is what the
+// vanishing means. A later event explains it in the walk itself.
+func (t *Timeline) explainedBefore(i int) bool {
+	first, _ := span(t.Events[i].Date)
+	for j := i - 1; j >= 0; j-- {
+		e := &t.Events[j]
+		if f, _ := span(e.Date); f < first {
+			break
+		}
+		switch e.Kind {
+		case paradero.EventForeignCustody, paradero.EventRelease, paradero.EventReturn, paradero.EventDeath:
+			return true
+		}
+	}
+	return false
+}
+
 func orUnnamed(s string) string {
 	if s == "" {
 		return "(unnamed)"
@@ -517,7 +552,7 @@ func orUnnamed(s string) string {
 func (t *Timeline) ordersNotToRemove() []paradero.DueProcessFact {
 	var out []paradero.DueProcessFact
 	for _, f := range t.Facts {
-		if f.Kind == paradero.FactOrderNotToRemove {
+		if f.Kind == paradero.FactOrderNotToRemove && !f.Denied {
 			out = append(out, f)
 		}
 	}

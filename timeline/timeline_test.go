@@ -41,6 +41,9 @@ func TestInterpret(t *testing.T) {
 		{"Order not to remove (TRO)", Meaning{Fact: paradero.FactOrderNotToRemove}, true},
 		{"habeas corpus presentado", Meaning{Fact: paradero.FactHabeasPetition}, true},
 		{"notice to appear served", Meaning{Event: paradero.EventCharged, Fact: paradero.FactChargingDocument}, true},
+		{"in foreign custody", Meaning{Event: paradero.EventForeignCustody}, true},
+		{"en custodia extranjera", Meaning{Event: paradero.EventForeignCustody}, true},
+		{"vanished from locator (not found 3 of 3 attempts)", Meaning{Event: paradero.EventVanished}, true},
 		{"unreleased", Meaning{}, false}, // whole words only
 		{"pendiente", Meaning{}, false},
 		{"", Meaning{}, false},
@@ -188,6 +191,33 @@ func TestBuildStatus(t *testing.T) {
 		{name: "deceased",
 			recs: []rec{{status: "detenido", facility: "CECOT", date: "2025-03-16"}, {status: "fallecido", date: "2025-03-20"}},
 			want: paradero.StatusDeceased, lastFacil: "CECOT", wantEvents: 2},
+		{name: "vanished, then the foreign roster places them",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "vanished from locator", date: "2025-03-14/2025-03-16"},
+				{status: "in foreign custody", facility: "CECOT", date: "2025-03-15", kind: paradero.KindRoster},
+			},
+			want: paradero.StatusDetained, lastFacil: "CECOT", wantEvents: 3},
+		{name: "handed over the day last seen: the handover explains the vanishing",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "vanished from locator", date: "2025-03-15/2025-03-16"},
+				{status: "in foreign custody", facility: "CECOT", date: "2025-03-15", kind: paradero.KindRoster},
+			},
+			want: paradero.StatusDetained, lastFacil: "CECOT", wantEvents: 3},
+		{name: "vanished with no roster",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+				{status: "vanished from locator", date: "2025-03-14/2025-03-16"},
+			},
+			want: paradero.StatusWhereaboutsUnknown, flag: "stopped answering for the person on 2025-03-14/2025-03-16", rule: RuleStoppedAnswering,
+			lastFacil: "EL VALLE", wantEvents: 2},
+		{name: "seen held the day last seen does not explain it",
+			recs: []rec{
+				{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-15"},
+				{status: "vanished from locator", date: "2025-03-15/2025-03-16"},
+			},
+			want: paradero.StatusWhereaboutsUnknown, rule: RuleStoppedAnswering, flag: "stopped answering", lastFacil: "EL VALLE", wantEvents: 2},
 		{name: "no match makes nothing",
 			recs: []rec{{status: "no match", date: "2025-03-19"}},
 			want: paradero.StatusAtLiberty},
@@ -344,5 +374,142 @@ func BenchmarkBuild1000(b *testing.B) {
 	now := at("2025-01-01")
 	for b.Loop() {
 		Build(ms, nil, Options{Now: now})
+	}
+}
+
+func factsOfKind(tl *Timeline, k paradero.DueProcessKind) []paradero.DueProcessFact {
+	var out []paradero.DueProcessFact
+	for _, f := range tl.Facts {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestDueProcessFromNotesAndSource(t *testing.T) {
+	ms := mentions(rec{facility: "CECOT", kind: paradero.KindCourtFiling, published: "2025-04"})
+	ms[0].Source.Title = "Habeas corpus petition for Venezuelans held in CECOT, Supreme Court of El Salvador (synthetic)"
+	ms[0].Record.Notes = "Ingresó al CECOT el 16 de marzo de 2025; sin acceso a abogado ni a su familia"
+	tl := Build(ms, nil, Options{})
+	tests := []struct {
+		kind   paradero.DueProcessKind
+		denied bool
+	}{
+		{paradero.FactHabeasPetition, false},
+		{paradero.FactLawyerContact, true},
+		{paradero.FactFamilyContact, true},
+	}
+	for _, tt := range tests {
+		fs := factsOfKind(tl, tt.kind)
+		if len(fs) != 1 || fs[0].Denied != tt.denied || fs[0].Date.String() != "2025-04" || len(fs[0].Evidence) != 1 || fs[0].Evidence[0].SourceID != 100 {
+			t.Errorf("%s facts = %+v, want one, denied %v, of 2025-04, from source 100", tt.kind, fs, tt.denied)
+		}
+	}
+	if len(tl.Facts) != 3 {
+		t.Errorf("facts = %+v, want 3", tl.Facts)
+	}
+	// A family's note: the last call is family contact; nothing else.
+	ms = mentions(rec{kind: paradero.KindFamilyReport, published: "2025-04-30"})
+	ms[0].Record.Notes = "Su última llamada fue desde Raymondville. Creemos que lo enviaron a El Salvador."
+	if fs := Build(ms, nil, Options{}).Facts; len(fs) != 1 || fs[0].Kind != paradero.FactFamilyContact || fs[0].Denied {
+		t.Errorf("family note facts = %+v, want one family contact", fs)
+	}
+}
+
+func TestDueProcessFromColumns(t *testing.T) {
+	ms := mentions(
+		rec{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+		rec{kind: paradero.KindCourtFiling, date: "2025-03-20"},
+	)
+	ms[1].Record.Extra = []paradero.Field{
+		{Name: "Orden de no deportar", Value: "15/03/2025"},
+		{Name: "Número de caso", Value: "1:25-cv-00766"},
+		{Name: "Tribunal", Value: "D.D.C."},
+		{Name: "Cumplida", Value: "no"},
+		{Name: "Abogado", Value: "Sin abogado"},
+		{Name: "Notificación consular", Value: "sí"},
+		{Name: "Fianza", Value: "denegada"},
+		{Name: "Foto", Value: "x.jpg"},
+	}
+	tl := Build(ms, nil, Options{})
+	orders := factsOfKind(tl, paradero.FactOrderNotToRemove)
+	if len(orders) != 1 {
+		t.Fatalf("orders = %+v, want 1", orders)
+	}
+	if o := orders[0]; o.Date.String() != "2025-03-15" || o.CaseNumber != "1:25-cv-00766" || o.Court != "D.D.C." || o.Obeyed != paradero.FactDisobeyed {
+		t.Errorf("order = %+v, want of 2025-03-15, case 1:25-cv-00766, D.D.C., disobeyed (the column says so)", o)
+	}
+	for _, tt := range []struct {
+		kind   paradero.DueProcessKind
+		denied bool
+	}{{paradero.FactLawyerContact, true}, {paradero.FactConsularNotification, false}, {paradero.FactBond, true}} {
+		if fs := factsOfKind(tl, tt.kind); len(fs) != 1 || fs[0].Denied != tt.denied {
+			t.Errorf("%s = %+v, want one, denied %v", tt.kind, fs, tt.denied)
+		}
+	}
+	if len(tl.Facts) != 4 {
+		t.Errorf("facts = %+v, want 4 (the photo column says nothing)", tl.Facts)
+	}
+}
+
+func TestOrderObeyedFromTimeline(t *testing.T) {
+	tests := []struct {
+		name, removal string
+		want          string
+	}{
+		{"removed the next day", "2025-03-16", paradero.FactDisobeyed},
+		{"removed the same day: left to the reader", "2025-03-15", ""},
+		{"removed before the order", "2025-03-10", ""},
+	}
+	// Removed before the order, returned home after it: no breach.
+	tl := Build(mentions(
+		rec{status: "in foreign custody", facility: "CECOT", date: "2025-03-16"},
+		rec{status: "order not to remove", date: "2025-04-01", kind: paradero.KindCourtFiling},
+		rec{status: "repatriado", place: "Maiquetía", date: "2025-07-18"},
+	), nil, Options{})
+	if o := factsOfKind(tl, paradero.FactOrderNotToRemove); len(o) != 1 || o[0].Obeyed != "" {
+		t.Errorf("order after the removal = %+v, want obedience left open", o)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tl := Build(mentions(
+				rec{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-01"},
+				rec{status: "temporary restraining order", date: "2025-03-15", kind: paradero.KindCourtFiling},
+				rec{flight: "HRL-SAL 1", date: tt.removal, kind: paradero.KindManifest},
+			), nil, Options{})
+			o := factsOfKind(tl, paradero.FactOrderNotToRemove)
+			if len(o) != 1 || o[0].Obeyed != tt.want {
+				t.Fatalf("order = %+v, want obeyed %q", o, tt.want)
+			}
+			if tt.want == paradero.FactDisobeyed && (len(o[0].Breach) != 1 || o[0].Breach[0].SourceID != 102) {
+				t.Errorf("breach = %+v, want the manifest (source 102)", o[0].Breach)
+			}
+		})
+	}
+}
+
+func TestFirstHearing(t *testing.T) {
+	ms := mentions(
+		rec{status: "audiencia", date: "2025-03-10", kind: paradero.KindCourtFiling},
+		rec{status: "hearing", date: "2025-02-20", kind: paradero.KindCourtFiling},
+	)
+	ms[1].Record.Custodian = "Immigration Court, Harlingen"
+	fs := factsOfKind(Build(ms, nil, Options{}), paradero.FactFirstHearing)
+	if len(fs) != 1 || fs[0].Date.String() != "2025-02-20" || fs[0].Court != "Immigration Court, Harlingen" || fs[0].Evidence[0].RecordID != 2 {
+		t.Errorf("first hearing = %+v, want 2025-02-20 at the immigration court, from record 2", fs)
+	}
+}
+
+func TestDeniedOrderIsNotNamed(t *testing.T) {
+	ms := mentions(
+		rec{status: "in ICE custody", facility: "EL VALLE", date: "2025-03-10"},
+		rec{kind: paradero.KindCourtFiling, date: "2025-03-12"},
+		rec{status: "not in ICE custody", date: "2025-03-16"},
+	)
+	ms[1].Record.Notes = "Stay of removal denied"
+	tl := Build(ms, nil, Options{})
+	if tl.Flag == nil || len(tl.Flag.Orders) != 0 || strings.Contains(tl.Flag.Reason, "order") {
+		t.Errorf("flag = %+v, want one naming no order", tl.Flag)
 	}
 }

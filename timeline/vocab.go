@@ -54,6 +54,10 @@ var vocabulary = compile([]phrase{
 	{"no esta bajo custodia", Meaning{Event: paradero.EventNotInCustody}},
 	{"no esta en custodia", Meaning{Event: paradero.EventNotInCustody}},
 	{"fuera de custodia", Meaning{Event: paradero.EventNotInCustody}},
+	// A watch's finding (package watch): confirmed gone from a locator.
+	{"vanished from locator", Meaning{Event: paradero.EventVanished}},
+	{"vanished from the locator", Meaning{Event: paradero.EventVanished}},
+	{"desaparecio del localizador", Meaning{Event: paradero.EventVanished}},
 
 	// Due-process facts. Orders not to remove before anything that
 	// mentions removal.
@@ -107,6 +111,10 @@ var vocabulary = compile([]phrase{
 	{"entregado a", Meaning{Event: paradero.EventForeignCustody}},
 	{"entregada a", Meaning{Event: paradero.EventForeignCustody}},
 	{"foreign custody", Meaning{Event: paradero.EventForeignCustody}},
+	{"foreign custodian", Meaning{Event: paradero.EventForeignCustody}},
+	{"foreign prison", Meaning{Event: paradero.EventForeignCustody}},
+	{"custodia extranjera", Meaning{Event: paradero.EventForeignCustody}},
+	{"prision extranjera", Meaning{Event: paradero.EventForeignCustody}},
 
 	{"removed", Meaning{Event: paradero.EventRemovalFlight}},
 	{"deported", Meaning{Event: paradero.EventRemovalFlight}},

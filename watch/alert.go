@@ -32,6 +32,10 @@ func Notices(r *Report, persons map[string]int64) []*paradero.Notice {
 		if sg := r.Sightings[c.Key]; sg != nil {
 			n.SourceID = sg.SourceID
 		}
+		if c.Kind == Gone && r.Finding != nil {
+			// The finding shows the decision, and the snapshots it rests on.
+			n.SourceID = r.Finding.ID
+		}
 		out = append(out, n)
 	}
 	return out

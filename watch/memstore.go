@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"crypto/sha256"
+	"io"
 	"slices"
 	"sync"
 
@@ -26,9 +27,55 @@ func NewMemStore() *MemStore {
 }
 
 var (
-	_ Store      = (*MemStore)(nil)
-	_ BatchStore = (*MemStore)(nil)
+	_ Store                  = (*MemStore)(nil)
+	_ BatchStore             = (*MemStore)(nil)
+	_ paradero.ImportService = (*MemStore)(nil)
 )
+
+// BeginImport takes a source other than a snapshot (a watch's finding):
+// it is kept among Snapshots, with no locator and no key. A body stored
+// already is ECONFLICT, as in the real stores.
+func (m *MemStore) BeginImport(ctx context.Context, src *paradero.Source, blob io.Reader) (paradero.Import, error) {
+	body, err := io.ReadAll(blob)
+	if err != nil {
+		return nil, err
+	}
+	return &memImport{m: m, snap: &paradero.Snapshot{Source: *src, Body: body}}, nil
+}
+
+type memImport struct {
+	m    *MemStore
+	snap *paradero.Snapshot
+}
+
+func (im *memImport) AddRecord(ctx context.Context, r *paradero.Record) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	im.snap.Records = append(im.snap.Records, r)
+	return nil
+}
+
+func (im *memImport) Commit(ctx context.Context) (*paradero.Source, error) {
+	m := im.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sum := paradero.Hash(sha256.Sum256(im.snap.Body))
+	if _, ok := m.bySum[sum]; ok {
+		return nil, paradero.Errorf(paradero.ECONFLICT, "this file was imported already")
+	}
+	c := im.snap
+	c.Source.ID, c.Source.SHA256, c.Source.Records = int64(len(m.Snapshots)+1), sum, len(c.Records)
+	for i, r := range c.Records {
+		r.SourceID, r.ID = c.Source.ID, int64(i+1)
+	}
+	m.Snapshots = append(m.Snapshots, c)
+	m.bySum[sum] = c.Source.ID
+	src := c.Source
+	return &src, nil
+}
+
+func (im *memImport) Rollback() error { return nil }
 
 // RecordSnapshots stores each snapshot as RecordSnapshot does.
 func (m *MemStore) RecordSnapshots(ctx context.Context, snaps []*paradero.Snapshot) ([]*paradero.Sighting, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,11 +62,18 @@ type Config struct {
 	// twice.
 	OnChanges func(context.Context, *Report) error
 	Logger    *slog.Logger // never given personal data
+	// Now is the clock rounds, snapshots and findings are dated by; nil
+	// means time.Now. (Requests are spaced by the real clock.) Tests and
+	// replays of past days set it.
+	Now func() time.Time
 }
 
 func (c *Config) validate() error {
 	if c.Locator == nil || c.Store == nil {
 		return paradero.Errorf(paradero.EINVALID, "watch: a locator and a store are required")
+	}
+	if n := c.Locator.Name(); n == "" || strings.HasPrefix(n, "*") {
+		return paradero.Errorf(paradero.EINVALID, "watch: a locator needs a name not beginning with \"*\" (%q)", n)
 	}
 	seen := make(map[string]bool)
 	for _, q := range c.Queries {
@@ -102,6 +110,9 @@ func (c *Config) validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return nil
 }
 
@@ -116,6 +127,10 @@ type Report struct {
 	// Sightings holds, per watch key, the snapshot that answered it.
 	Sightings map[string]*paradero.Sighting
 	Requests  int // requests made, retries included
+	// Finding is the source that records the round's gone changes
+	// (finding.go); nil if there were none or the store keeps no
+	// findings.
+	Finding *paradero.Source
 }
 
 // Scheduler polls one locator politely and durably: rounds every
@@ -128,6 +143,7 @@ type Scheduler struct {
 	cfg   Config
 	gate  *gate
 	state *State
+	byKey map[string]Query
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -138,7 +154,11 @@ func New(cfg Config) (*Scheduler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Scheduler{cfg: cfg, gate: &gate{gap: cfg.Gap, breakAfter: cfg.BreakAfter, jitter: cfg.Jitter, min: cfg.BackoffMin, max: cfg.BackoffMax,
+	byKey := make(map[string]Query, len(cfg.Queries))
+	for _, q := range cfg.Queries {
+		byKey[q.Key] = q
+	}
+	return &Scheduler{cfg: cfg, byKey: byKey, gate: &gate{gap: cfg.Gap, breakAfter: cfg.BreakAfter, jitter: cfg.Jitter, min: cfg.BackoffMin, max: cfg.BackoffMax,
 		rnd: rand.New(rand.NewPCG(cfg.Seed, 0x7061726164))}}, nil
 }
 
@@ -193,7 +213,7 @@ func (s *Scheduler) Close() error {
 func (s *Scheduler) loop(ctx context.Context) {
 	defer close(s.done)
 	for {
-		if wait := time.Until(s.state.NextRound); wait > 0 {
+		if wait := s.state.NextRound.Sub(s.cfg.Now()); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -208,7 +228,7 @@ func (s *Scheduler) loop(ctx context.Context) {
 			}
 			s.cfg.Logger.Error("watch round failed", "locator", s.cfg.Locator.Name(), "err", err)
 			// A store fault: try again after a pause rather than spin.
-			s.state.NextRound = time.Now().Add(s.cfg.BackoffMin)
+			s.state.NextRound = s.cfg.Now().Add(s.cfg.BackoffMin)
 		}
 	}
 }
@@ -222,7 +242,7 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
-	at := time.Now()
+	at := s.cfg.Now()
 	loc := s.cfg.Locator
 	qs := s.cfg.Queries
 	batch := loc.Batch()
@@ -296,14 +316,26 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	}
 	rep.Round, rep.UnhealthySince = s.state.Round, s.state.UnhealthySince
 	s.state.NextRound = at.Add(s.cfg.Interval)
+	// What the round decided is recorded before its state is saved: if
+	// recording fails the state is not saved, and the next round judges
+	// again — recorded twice after a crash at worst, never lost.
+	rejudge := func(err error) (*Report, error) {
+		s.state = nil
+		if lerr := s.Load(ctx); lerr != nil {
+			return nil, errors.Join(err, lerr)
+		}
+		return nil, err
+	}
+	if fs, ok := s.cfg.Store.(paradero.ImportService); ok {
+		src, err := storeFinding(ctx, fs, rep, s.byKey)
+		if err != nil {
+			return rejudge(err)
+		}
+		rep.Finding = src
+	}
 	if s.cfg.OnChanges != nil {
 		if err := s.cfg.OnChanges(ctx, rep); err != nil {
-			// Judge again next time from the state as saved.
-			s.state = nil
-			if lerr := s.Load(ctx); lerr != nil {
-				return nil, errors.Join(err, lerr)
-			}
-			return nil, err
+			return rejudge(err)
 		}
 	}
 	b, err := json.Marshal(s.state)
@@ -436,7 +468,7 @@ func (s *Scheduler) snapshot(qs []Query, resp *Response) *paradero.Snapshot {
 	if s.cfg.Locator.Batch() == 1 {
 		key = qs[0].Key
 	}
-	now := time.Now()
+	now := s.cfg.Now()
 	recs := resp.Records
 	if recs == nil {
 		for _, a := range resp.Answers {

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -105,8 +107,9 @@ func ParseScenario(r io.Reader) (*Scenario, error) {
 
 // Sim serves a scenario over HTTP: GET /odls/search?a=…&cob=… (or
 // name, cob, dob) answers as the ICE adapter expects, and GET
-// /roster.csv?custodian=NAME lists who that custodian holds now. It is
-// safe for concurrent use.
+// /roster.csv?custodian=NAME lists who that custodian holds now (with
+// &columns=… only those columns: see serveRoster). It is safe for
+// concurrent use.
 type Sim struct {
 	sc  *Scenario
 	Now func() time.Time // default time.Now
@@ -237,23 +240,56 @@ func (s *Sim) serveSearch(w http.ResponseWriter, r *http.Request, now time.Time)
 	w.Write(b.Bytes())
 }
 
+// rosterColumns are the columns /roster.csv can list, by their record
+// field keys; DefaultRosterColumns are those it lists unless asked.
+var rosterColumns = map[string]func(p *SimPerson, st SimStep) string{
+	"full_name":        func(p *SimPerson, st SimStep) string { return p.Name },
+	"a_number":         func(p *SimPerson, st SimStep) string { return p.ANumber },
+	"birth_date":       func(p *SimPerson, st SimStep) string { return p.BirthDate },
+	"country_of_birth": func(p *SimPerson, st SimStep) string { return p.CountryOfBirth },
+	"facility":         func(p *SimPerson, st SimStep) string { return st.Facility },
+	"place":            func(p *SimPerson, st SimStep) string { return st.Place },
+	"custodian":        func(p *SimPerson, st SimStep) string { return st.Custodian },
+}
+
+// DefaultRosterColumns are the columns /roster.csv lists unless its
+// columns parameter names others.
+const DefaultRosterColumns = "full_name,facility,place,custodian"
+
+// serveRoster lists who a custodian holds now. columns=full_name,birth_date
+// lists only those columns — a prison's bare list of names, such as the
+// leaked CECOT roster — and 400 names an unknown one.
 func (s *Sim) serveRoster(w http.ResponseWriter, r *http.Request, now time.Time) {
 	custodian := r.URL.Query().Get("custodian")
-	type row struct{ a, name, fac, place string }
+	cols := strings.Split(cmp.Or(r.URL.Query().Get("columns"), DefaultRosterColumns), ",")
+	for _, c := range cols {
+		if rosterColumns[c] == nil {
+			http.Error(w, "unknown column "+strconv.Quote(c), http.StatusBadRequest)
+			return
+		}
+	}
+	type row struct {
+		key    string
+		values []string
+	}
 	var rows []row
 	for i := range s.sc.Persons {
 		p := &s.sc.Persons[i]
 		st := s.stepAt(p, now)
 		if st.State == SimHeld && st.Custodian == custodian {
-			rows = append(rows, row{p.ANumber, p.Name, st.Facility, st.Place})
+			rw := row{key: p.Name + p.ANumber}
+			for _, c := range cols {
+				rw.values = append(rw.values, rosterColumns[c](p, st))
+			}
+			rows = append(rows, rw)
 		}
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmpStr(a.name+a.a, b.name+b.a) })
+	slices.SortFunc(rows, func(a, b row) int { return cmpStr(a.key, b.key) })
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"full_name", "facility", "place", "custodian"})
+	cw.Write(cols)
 	for _, r := range rows {
-		cw.Write([]string{r.name, r.fac, r.place, custodian})
+		cw.Write(r.values)
 	}
 	cw.Flush()
 }

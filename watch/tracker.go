@@ -74,12 +74,24 @@ type Change struct {
 	At       time.Time
 	Misses   int // for Gone: consecutive healthy not-found answers
 	Attempts int // for Gone: answers since last found, of any outcome
+	// LastSeen is, for Gone, when the locator last showed the person: the
+	// vanishing happened between it and At.
+	LastSeen time.Time
 }
+
+// Why a round found its source unhealthy (Health.Cause), for pages to
+// word in their own language.
+const (
+	CauseNoAnswers = "no-answers" // nobody was asked
+	CauseFailing   = "failing"    // too many blocked, failed or malformed answers
+	CauseMassDrop  = "mass-drop"  // most of those shown in custody suddenly not found
+)
 
 // Health is a round's verdict on the source.
 type Health struct {
 	Healthy                       bool
-	Reason                        string // why not, in plain words
+	Reason                        string // why not, in plain words (English)
+	Cause                         string // why not, as a code: CauseFailing, …
 	Answers                       int
 	Found, NotFound, Failed       int // Failed counts blocked, failed and malformed
 	WasFound, Dropped, StillFound int // of those found in their last definite answer
@@ -142,12 +154,12 @@ func (s *State) Observe(at time.Time, answers []Answer, rule Rule) (Health, []Ch
 	h.Healthy = true
 	switch {
 	case h.Answers == 0:
-		h.Healthy, h.Reason = false, "no answers"
+		h.Healthy, h.Cause, h.Reason = false, CauseNoAnswers, "no answers"
 	case float64(h.Failed) > rule.MaxFailShare*float64(h.Answers):
-		h.Healthy, h.Reason = false, fmt.Sprintf("%d of %d requests got no usable answer (blocked, failed or malformed)", h.Failed, h.Answers)
+		h.Healthy, h.Cause, h.Reason = false, CauseFailing, fmt.Sprintf("%d of %d requests got no usable answer (blocked, failed or malformed)", h.Failed, h.Answers)
 	case h.WasFound >= rule.MinPeople && float64(h.Dropped) >= rule.MassShare*float64(h.WasFound) &&
 		float64(h.StillFound) < rule.MinSteady*float64(h.WasFound):
-		h.Healthy, h.Reason = false, fmt.Sprintf("%d of the %d people it showed in custody are suddenly not found, and only %d still are: an outage, not %d disappearances, until a healthy round says otherwise",
+		h.Healthy, h.Cause, h.Reason = false, CauseMassDrop, fmt.Sprintf("%d of the %d people it showed in custody are suddenly not found, and only %d still are: an outage, not %d disappearances, until a healthy round says otherwise",
 			h.Dropped, h.WasFound, h.StillFound, h.Dropped)
 	}
 	if h.Healthy {
@@ -210,7 +222,7 @@ func (p *PersonState) observe(a Answer, at time.Time, healthy bool, rule Rule) (
 		p.Misses++
 		if p.Misses >= rule.Confirm {
 			p.Gone, p.Found = true, false
-			return Change{Kind: Gone, From: p.Facility, At: at, Misses: p.Misses, Attempts: p.Attempts}, true
+			return Change{Kind: Gone, From: p.Facility, At: at, Misses: p.Misses, Attempts: p.Attempts, LastSeen: p.LastFound}, true
 		}
 	default:
 		if p.Seen && !p.Gone {

@@ -306,8 +306,41 @@ func TestScenarioMassRemovalFlagged(t *testing.T) {
 				t.Errorf("w%03d: gone = %+v, %v", i, c, ok)
 			}
 		}
-		// The foreign roster lists the 238 (linking them to the vanished
-		// waits for package linkage; see docs/watch.md).
+		// The decision is evidence: one finding for the round, a record
+		// per person gone, with the identity the watch asked with, dated
+		// from the day last seen to the day confirmed; its body names
+		// keys, never people.
+		var findings []*paradero.Snapshot
+		for _, sn := range h.store.Snapshots {
+			if strings.HasPrefix(string(sn.Body), FindingFormat) {
+				findings = append(findings, sn)
+			}
+		}
+		if len(findings) != 1 || len(findings[0].Records) != 238 {
+			t.Fatalf("%d findings, want one of 238 records", len(findings))
+		}
+		f := findings[0]
+		if strings.Contains(string(f.Body), "PERSONA") || strings.Contains(string(f.Body), "200000") {
+			t.Errorf("the finding's body names someone:\n%s", f.Body)
+		}
+		r0 := f.Records[0]
+		if r0.Status != FindingStatus || r0.ANumber == "" || r0.EventDate.To.IsZero() || r0.Notes != "not found 3 of 3 attempts; last seen at FAC 1" {
+			t.Errorf("finding record = %+v", r0)
+		}
+		if ns := Notices(reps[len(reps)-1], nil); len(ns) != 0 {
+			t.Errorf("last round's notices %+v, want none", ns)
+		}
+		for _, r := range reps {
+			if r.Finding != nil {
+				for _, n := range Notices(r, nil) {
+					if n.Kind != paradero.AlertDisappearance || n.SourceID != r.Finding.ID {
+						t.Errorf("notice %+v, want a disappearance citing the finding %d", n, r.Finding.ID)
+					}
+				}
+			}
+		}
+		// The foreign roster lists the 238; cmd/paradero's
+		// TestScenarioForeignRosterLinksVanished imports it and links it.
 		roster, err := NewRoster("dgcp", "http://127.0.0.1:1/roster.csv?custodian=DGCP", nil, &http.Client{Transport: Transport{Handler: h.sim}})
 		if err != nil {
 			t.Fatal(err)
@@ -736,4 +769,54 @@ func BenchmarkObserve(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.N*10000)/b.Elapsed().Seconds(), "answers/s")
+}
+
+func TestRosterColumns(t *testing.T) {
+	sc := world(3, at("2025-03-01"))
+	sc.Persons[1].BirthDate = "1990-01-02"
+	sc.Persons[1].Steps = append(sc.Persons[1].Steps, SimStep{From: at("2025-03-15"), State: SimHeld, Facility: "CECOT", Custodian: "DGCP"})
+	sim := NewSim(sc)
+	sim.Now = func() time.Time { return at("2025-03-20") }
+	if got, want := httptestRecorder(sim, "/roster.csv?custodian=DGCP"), "full_name,facility,place,custodian\nPERSONA 1,CECOT,,DGCP\n"; got != want {
+		t.Errorf("default roster = %q, want %q", got, want)
+	}
+	if got, want := httptestRecorder(sim, "/roster.csv?custodian=DGCP&columns=full_name,birth_date"), "full_name,birth_date\nPERSONA 1,1990-01-02\n"; got != want {
+		t.Errorf("bare roster = %q, want %q", got, want)
+	}
+	if got := httptestRecorder(sim, "/roster.csv?custodian=DGCP&columns=full_name,religion"); !strings.Contains(got, "unknown column") {
+		t.Errorf("unknown column: %q", got)
+	}
+}
+
+func TestHealthSummary(t *testing.T) {
+	ctx := t.Context()
+	store := NewMemStore()
+	if h, err := LoadHealth(ctx, store); err != nil || len(h.Locators) != 0 {
+		t.Fatalf("LoadHealth of nothing = %+v, %v", h, err)
+	}
+	at := time.Date(2025, 3, 15, 6, 0, 0, 0, time.UTC)
+	for _, r := range []*Report{
+		{Locator: "ice", Round: 1, At: at, Health: Health{Healthy: true, Answers: 300, Found: 300}},
+		{Locator: "dgcp", Round: 1, At: at, Health: Health{Healthy: true, Answers: 1, Found: 1}},
+		{Locator: "ice", Round: 2, At: at.Add(time.Hour), UnhealthySince: at.Add(time.Hour),
+			Health: Health{Cause: CauseMassDrop, Reason: "an outage", Answers: 300, NotFound: 300, WasFound: 300, Dropped: 300}},
+	} {
+		if err := SaveHealth(ctx, store, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := LoadHealth(ctx, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Locators) != 2 || h.Locators[0].Locator != "dgcp" || h.Locators[1].Locator != "ice" {
+		t.Fatalf("summary = %+v, want dgcp then ice", h.Locators)
+	}
+	if l := h.Locators[1]; l.Healthy || l.Round != 2 || l.Cause != CauseMassDrop || !l.UnhealthySince.Equal(at.Add(time.Hour)) || l.Dropped != 300 {
+		t.Errorf("ice = %+v, want round 2 unhealthy since 07:00, mass drop", l)
+	}
+	loc, _ := NewICE("*health", "http://127.0.0.1:1/odls", nil)
+	if _, err := New(Config{Locator: loc, Store: store}); paradero.ErrorCode(err) != paradero.EINVALID {
+		t.Errorf("a locator named *health: %v, want EINVALID", err)
+	}
 }

@@ -130,6 +130,12 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 				return
 			}
 		}
+		// A form too large (413) or malformed (400) is refused as such:
+		// PostFormValue would drop the error and call it a bad token.
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, &paradero.Error{Code: paradero.EINVALID, Message: "the form could not be read", Err: err})
+			return
+		}
 		st := stateOf(r.Context())
 		got := r.PostFormValue(csrfField)
 		if st.csrf == "" || subtle.ConstantTimeCompare([]byte(got), []byte(st.csrf)) != 1 {
@@ -194,6 +200,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *parader
 	http.SetCookie(w, &http.Cookie{Name: s.sessionCookieName(), Value: tok, Path: "/", MaxAge: int(s.ttl.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	s.clearCookie(w, csrfCookie)
+	// A page rendered in this response carries the new session's forms.
+	if st, ok := ctx.Value(stateKey{}).(*state); ok {
+		st.session, st.user, st.actor, st.csrf = sess, u, u.Actor(), sess.CSRFToken
+	}
 	return nil
 }
 

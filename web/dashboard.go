@@ -80,15 +80,21 @@ type dashboardData struct {
 	Checkpoint  *paradero.Checkpoint
 	Bars        []bar
 	ChartHeight int
-	SmallCell   int // unused: the dashboard suppresses nothing
+	SmallCell   int              // unused: the dashboard suppresses nothing
+	Watch       *dashboardAlerts // the user's newest alerts, the locators' health (alerts.go)
 }
 
-// dashboardPage shows what the store holds. Roles without the dashboard go
-// to the public statistics.
+// dashboardPage shows what the store holds. A family member goes to
+// their tracing requests; other roles without the dashboard go to the
+// public statistics.
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if !paradero.ActorFromContext(ctx).Can(paradero.PermViewDashboard) {
-		http.Redirect(w, r, "/stats", http.StatusSeeOther)
+	if a := paradero.ActorFromContext(ctx); !a.Can(paradero.PermViewDashboard) {
+		dest := "/stats"
+		if a.Can(paradero.PermFileTracing) {
+			dest = "/tracing"
+		}
+		http.Redirect(w, r, dest, http.StatusSeeOther)
 		return nil
 	}
 	st, byKind, err := s.statistics(ctx)
@@ -101,8 +107,12 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := Printer{stateOf(ctx).printer}
 	bs := bars(p, byKind, 0)
+	wd, err := s.dashboardWatch(ctx, p)
+	if err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "dashboard", p.T("dashboard.title"), "dashboard",
-		dashboardData{Status: st, Checkpoint: cp, Bars: bs, ChartHeight: len(bs) * rowHeight})
+		dashboardData{Status: st, Checkpoint: cp, Bars: bs, ChartHeight: len(bs) * rowHeight, Watch: wd})
 }
 
 // SmallCell is the smallest figure the public statistics show; smaller

@@ -75,7 +75,9 @@ func (s *syncBuffer) String() string {
 
 const redactionReason = "protección de un menor / protecting a minor"
 
-func newWorld(t *testing.T) *world {
+// opts change the server's configuration (twofactor_test.go turns the
+// two-factor policy on).
+func newWorld(t *testing.T, opts ...func(*web.Config)) *world {
 	t.Helper()
 	ctx := paradero.NewContextWithActor(t.Context(), paradero.Actor{Name: "cli:test", Role: paradero.RoleAdmin})
 	db, err := sqlite.Open(ctx, t.TempDir(), nil)
@@ -143,7 +145,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.app, err = web.New(web.Config{
+	cfg := web.Config{
 		Store: db, Catalog: cat, Password: cheapParams,
 		Logger: slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    func() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) },
@@ -157,7 +159,11 @@ func newWorld(t *testing.T) *world {
 			}
 			return json.Marshal(p)
 		},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w.app, err = web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

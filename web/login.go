@@ -65,7 +65,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		}
 		return again(http.StatusUnauthorized, "login.failed")
 	}
-	s.throttle.succeed(email)
+	if u.TwoFactorEnabled() {
+		// No session yet, and the account's failures are not forgiven:
+		// wrong codes count on from here (twofactor.go).
+		return s.beginSecondFactor(w, r, u, next)
+	}
+	return s.completeLogin(w, r, u, next)
+}
+
+// completeLogin signs u in once every factor has passed: the account's
+// failures are forgiven, a new session starts, and the sign-in is audited.
+// A user the policy requires to enrol a second factor goes to enrolment.
+func (s *Server) completeLogin(w http.ResponseWriter, r *http.Request, u *paradero.User, next string) error {
+	ctx := r.Context()
+	s.throttle.succeed(u.Email)
 	// A language chosen before signing in is the latest choice: it becomes
 	// the user's setting.
 	if c, err := r.Cookie(langCookie); err == nil && paradero.ValidLanguage(c.Value) && c.Value != u.Language {
@@ -80,6 +93,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	actx := paradero.NewContextWithActor(ctx, u.Actor())
 	if err := s.audit(actx, paradero.AuditLogin, objectID("user", u.ID)); err != nil {
 		return err
+	}
+	if s.mustEnrol(u) {
+		next = setupPath
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/linkage"
@@ -46,11 +47,43 @@ type eventView struct {
 }
 
 type factView struct {
-	Kind     paradero.DueProcessKind
-	Date     string
-	Court    string
-	Detail   string
-	Evidence []evidenceView
+	Kind       paradero.DueProcessKind
+	Date       string
+	Court      string
+	Detail     string
+	Evidence   []evidenceView
+	Denied     bool
+	CaseNumber string
+	Decided    string
+	Outcome    string
+	Obeyed     string // "", paradero.FactObeyed or paradero.FactDisobeyed
+	Breach     []evidenceView
+}
+
+// dueProcessKinds are the due-process facts the person page lists, in the
+// order a case moves through them; a kind no source speaks of says so.
+var dueProcessKinds = []paradero.DueProcessKind{paradero.FactChargingDocument, paradero.FactLawyerContact,
+	paradero.FactConsularNotification, paradero.FactFamilyContact, paradero.FactFirstHearing, paradero.FactBond,
+	paradero.FactFinalOrder, paradero.FactHabeasPetition, paradero.FactOrderNotToRemove}
+
+// dueProcessRow is one kind of due-process fact and what the sources say
+// of it, side by side when they disagree.
+type dueProcessRow struct {
+	Kind  paradero.DueProcessKind
+	Facts []factView
+}
+
+func dueProcessRows(facts []factView) []dueProcessRow {
+	out := make([]dueProcessRow, len(dueProcessKinds))
+	for i, k := range dueProcessKinds {
+		out[i].Kind = k
+		for _, f := range facts {
+			if f.Kind == k {
+				out[i].Facts = append(out[i].Facts, f)
+			}
+		}
+	}
+	return out
 }
 
 type flagView struct {
@@ -83,6 +116,11 @@ type personData struct {
 	Facts        []factView
 	Unclassified []evidenceView
 	Lineage      []lineageView
+	DueProcess   []dueProcessRow
+	Follow       *personFollow    // nil when the store keeps no follows
+	Watch        []watchRow       // what each locator last said of the person
+	Cases        []*paradero.Case // the viewer's cases that concern the person (cases.go)
+	Violations   []violationRow   // recorded against the person (violations.go)
 }
 
 // personPage shows a person: the identity as each source wrote it, the
@@ -103,6 +141,15 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request) error {
 	d.Person = p
 	for _, l := range p.Lineage {
 		d.Lineage = append(d.Lineage, lineageView{Lineage: l, Mention: ms[l.RecordID]})
+	}
+	if d.Follow, err = s.personFollowOf(r, p.ID); err != nil {
+		return err
+	}
+	if d.Watch, err = s.personWatchOf(ctx, pr, p.Records, ms); err != nil {
+		return err
+	}
+	if d.Cases, d.Violations, err = s.personPanels(r, p.Records); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, "person", pr.T("person.title", p.ID), "search", d)
 }
@@ -131,6 +178,9 @@ func (s *Server) recordPersonPage(w http.ResponseWriter, r *http.Request) error 
 	pr := Printer{stateOf(ctx).printer}
 	d := s.personView(pr, []int64{id}, map[int64]mention{id: {Record: rec, Source: src}})
 	d.Own = rec
+	if d.Cases, d.Violations, err = s.personPanels(r, []int64{id}); err != nil {
+		return err
+	}
 	return s.render(w, r, http.StatusOK, "person", pr.T("person.own.title", rec.ID), "search", d)
 }
 
@@ -165,7 +215,7 @@ func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) person
 		row.Conflict = len(distinct) > 1
 		d.Rows = append(d.Rows, row)
 	}
-	t := timeline.Build(tl, nil, timeline.Options{Now: s.now()})
+	t := timelineOf(tl, s.now())
 	d.Status = t.Status
 	evidence := func(es []paradero.Evidence) []evidenceView {
 		out := make([]evidenceView, len(es))
@@ -182,7 +232,9 @@ func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) person
 			Facility: e.Facility, Place: e.Place, Custodian: e.Custodian, Flight: e.Flight, Evidence: evidence(e.Evidence)}
 	}
 	fact := func(f paradero.DueProcessFact) factView {
-		return factView{Kind: f.Kind, Date: dateRange(p, f.Date), Court: f.Court, Detail: f.Detail, Evidence: evidence(f.Evidence)}
+		return factView{Kind: f.Kind, Date: dateRange(p, f.Date), Court: f.Court, Detail: f.Detail, Evidence: evidence(f.Evidence),
+			Denied: f.Denied, CaseNumber: f.CaseNumber, Decided: dateRange(p, f.Decided), Outcome: f.Outcome, Obeyed: f.Obeyed,
+			Breach: evidence(f.Breach)}
 	}
 	inConflict := make(map[int]bool)
 	for _, c := range t.Conflicts {
@@ -208,6 +260,7 @@ func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) person
 	for _, f := range t.Facts {
 		d.Facts = append(d.Facts, fact(f))
 	}
+	d.DueProcess = dueProcessRows(d.Facts)
 	if t.Flag != nil {
 		d.Flag = &flagView{Since: dateRange(p, t.Flag.Since), Reason: flagReason(p, t.Flag)}
 		for _, o := range t.Flag.Orders {
@@ -216,6 +269,12 @@ func (s *Server) personView(p Printer, ids []int64, ms map[int64]mention) person
 	}
 	d.Unclassified = evidence(t.Unclassified)
 	return d
+}
+
+// timelineOf builds the custody timeline of a person's mentions at now:
+// the one the person page draws and the API returns.
+func timelineOf(ms []timeline.Mention, now time.Time) *timeline.Timeline {
+	return timeline.Build(ms, nil, timeline.Options{Now: now})
 }
 
 // dateRange formats a date or a range of dates.

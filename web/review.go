@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -205,6 +206,31 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) error {
 // maxReasonBytes bounds a reviewer's reason.
 const maxReasonBytes = 2000
 
+// reviewProblem returns the message key of what is wrong with a
+// reviewer's decision (the reason trimmed), or "" when nothing is. The
+// review page and the API both check decisions with it.
+func reviewProblem(v paradero.Verdict, reason string) string {
+	switch {
+	case !v.Valid():
+		return "review.need_verdict"
+	case reason == "":
+		return "review.need_reason"
+	case len(reason) > maxReasonBytes || !utf8.ValidString(reason) || strings.IndexByte(reason, 0) >= 0:
+		return "review.reason_too_long"
+	}
+	return ""
+}
+
+// newReview makes the ledger entry of the actor's decision on pair, its
+// reason and author committed to through a fresh salt.
+func (s *Server) newReview(ctx context.Context, pair *paradero.ReviewPair, v paradero.Verdict, reason string) *paradero.Review {
+	x := &paradero.Review{RecordA: pair.RecordA, RecordB: pair.RecordB, Verdict: v, Reason: reason,
+		CreatedBy: paradero.ActorFromContext(ctx).Name, CreatedAt: s.now(), Salt: make([]byte, 32)}
+	rand.Read(x.Salt) // never fails (crypto/rand, Go 1.24+)
+	x.Commitment = paradero.Commit(x.Salt, paradero.ReviewContent(x.Reason, x.CreatedBy))
+	return x
+}
+
 // decide records a reviewer's decision as a ledger entry and signs a
 // checkpoint over it.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
@@ -220,18 +246,10 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 		d.Error = key
 		return s.render(w, r, http.StatusBadRequest, "review", p.T("review.pair.title", d.Pair.RecordA, d.Pair.RecordB), "review", d)
 	}
-	switch {
-	case !d.Chosen.Valid():
-		return again("review.need_verdict")
-	case d.Reason == "":
-		return again("review.need_reason")
-	case len(d.Reason) > maxReasonBytes || !utf8.ValidString(d.Reason) || strings.IndexByte(d.Reason, 0) >= 0:
-		return again("review.reason_too_long")
+	if key := reviewProblem(d.Chosen, d.Reason); key != "" {
+		return again(key)
 	}
-	x := &paradero.Review{RecordA: d.Pair.RecordA, RecordB: d.Pair.RecordB, Verdict: d.Chosen, Reason: d.Reason,
-		CreatedBy: paradero.ActorFromContext(ctx).Name, CreatedAt: s.now(), Salt: make([]byte, 32)}
-	rand.Read(x.Salt) // never fails (crypto/rand, Go 1.24+)
-	x.Commitment = paradero.Commit(x.Salt, paradero.ReviewContent(x.Reason, x.CreatedBy))
+	x := s.newReview(ctx, d.Pair, d.Chosen, d.Reason)
 	if err := s.createReview(ctx, x); err != nil {
 		return err
 	}

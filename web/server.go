@@ -37,6 +37,7 @@ import (
 
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/locale"
+	"github.com/paradero/paradero/metrics"
 )
 
 //go:embed templates static
@@ -52,7 +53,9 @@ type Store interface {
 	paradero.ImportService
 	paradero.UserService
 	paradero.SessionService
+	paradero.TwoFactorService
 	paradero.AuditService
+	paradero.APITokenService
 	LatestCheckpoint(ctx context.Context) (*paradero.Checkpoint, error)
 	Status(ctx context.Context) (*paradero.Status, error)
 }
@@ -76,8 +79,21 @@ type Config struct {
 	Password PasswordParams
 	// SessionTTL is how long a session lasts; zero means 12 hours.
 	SessionTTL time.Duration
+	// RequireTwoFactor sends staff and lawyers without a second factor to
+	// enrolment after the password, and lets them do nothing else until
+	// they have one (paradero.Role.TwoFactorRequired). Anyone enrolled is
+	// asked for a code either way.
+	RequireTwoFactor bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics is where the server records requests and what /metrics
+	// writes; nil means a registry of its own. Share one with other parts
+	// of the process (the watch) to expose theirs too.
+	Metrics *metrics.Registry
+	// MetricsToken is a secret that lets a scraper read /metrics (as
+	// "Authorization: Bearer SECRET"); empty means only administrators'
+	// API tokens may (api_ops.go).
+	MetricsToken string
 	// EstimateWait is how long the reconciliation page waits for an
 	// estimate being computed before it says so instead; zero means 2
 	// seconds. The computation goes on either way (estimates.go).
@@ -103,6 +119,11 @@ type Server struct {
 	estWait   time.Duration
 	dummyHash string // checked against when no user has the address, so timing tells nothing
 	handler   http.Handler
+
+	metrics      *serverMetrics
+	metricsToken paradero.Hash // of Config.MetricsToken; zero when none
+
+	requireTwoFactor bool // Config.RequireTwoFactor
 }
 
 // New parses the templates and builds the routes. It fails if a template is
@@ -114,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		store: cfg.Store, prove: cfg.Prove, catalog: cfg.Catalog, logger: cfg.Logger,
 		secure: cfg.Secure, password: cfg.Password, ttl: cfg.SessionTTL, now: cfg.Now,
+		requireTwoFactor: cfg.RequireTwoFactor,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -150,6 +172,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.dummyHash = h
 	s.estimates = newEstimates()
+	reg := cfg.Metrics
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	s.metrics = newServerMetrics(reg)
+	if cfg.MetricsToken != "" {
+		s.metricsToken = paradero.APITokenHash(cfg.MetricsToken)
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -166,7 +196,10 @@ func (s *Server) Close() error {
 func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
 	pages := make(map[string]*template.Template)
 	for _, name := range []string{"login", "dashboard", "stats", "sources", "source", "record", "audit", "error",
-		"person", "search", "review", "reviews", "import", "reconciliation"} {
+		"person", "search", "review", "reviews", "import", "reconciliation", "alerts", "follows",
+		"twofactor", "twofactor_setup", "twofactor_codes", "twofactor_login",
+		"tracing", "tracing_new", "tracing_request", "tracing_staff", "tracing_candidates",
+		"cases", "case", "case_form", "violations", "violation", "violation_form"} {
 		t, err := template.New(name).Funcs(templateFuncs()).ParseFS(fsys,
 			"templates/layout.html", "templates/chart.html", "templates/"+name+".html")
 		if err != nil {
@@ -236,3 +269,56 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// observe counts and times every request by method, route pattern and
+// status, and logs it at info level with those and its duration only:
+// never the path, the query, the client's address or who asked, which
+// could say whom someone looked up. top is the outermost mux; behind
+// maps its patterns to the muxes they lead to, so the route is the
+// innermost pattern ("GET /sources/{id}"), a fixed set.
+func (s *Server) observe(top *http.ServeMux, behind map[string]*http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		_, route := top.Handler(r)
+		if m, ok := behind[route]; ok {
+			_, route = m.Handler(r)
+		}
+		if route == "" {
+			route = "unmatched"
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		top.ServeHTTP(sw, r)
+		d := time.Since(start)
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		method := methodLabel(r.Method)
+		s.metrics.request(method, route, status, d)
+		s.logger.Info("request", "method", method, "route", route, "status", status,
+			"duration_ms", float64(d.Microseconds())/1000)
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -5,6 +5,8 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/paradero/paradero"
 )
@@ -109,12 +111,34 @@ func (s *Server) sourceFile(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Set("Content-Type", ct)
 	h.Set("Content-Length", strconv.FormatInt(src.Size, 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": src.Filename}))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": downloadName(src)}))
 	h.Set("X-Paradero-SHA256", src.SHA256.String())
 	if _, err := io.Copy(w, f); err != nil {
 		s.logger.Warn("sending a source file failed midway", "source", id, "err", err)
 	}
 	return nil
+}
+
+// downloadName is the name a browser is told to save a source's file as:
+// the last element of the name it was imported under (the command line
+// keeps a name like "..\x.csv" whole), without control characters or
+// the invisible ones that turn text around ("lista\u202Evsc.exe"), and
+// not hidden; "source-ID" when nothing is left.
+func downloadName(src *paradero.Source) string {
+	name := src.Filename
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, name)
+	if name = strings.TrimLeft(name, ". "); name == "" {
+		name = "source-" + strconv.FormatInt(src.ID, 10)
+	}
+	return name
 }
 
 func (s *Server) sourceProof(w http.ResponseWriter, r *http.Request) error {

@@ -17,16 +17,21 @@ import (
 // TestAuthorization tries every route as every role and as nobody.
 func TestAuthorization(t *testing.T) {
 	w := newWorld(t)
-	second := w.linked()
+	cw := w.withCases() // links the world too (cases_test.go)
+	second := cw.second
 	src := fmt.Sprintf("/sources/%d", w.source.ID)
 	rec := w.recordPath(w.records[0])
 	person := fmt.Sprintf("/persons/%d", w.personOf(w.records[0]))
 	pair := fmt.Sprintf("/review/%d/%d", w.records[3].ID, second[1].ID)
 	unaccounted := fmt.Sprintf("/reconciliation?on=%d&absent=%d", w.source.ID, second[0].SourceID)
+	mine, other := fmt.Sprintf("/cases/%d", cw.mine.ID), fmt.Sprintf("/cases/%d", cw.other.ID)
+	maria, mariaRec := fmt.Sprintf("/persons/%d", cw.maria), w.recordPath(w.records[3])
+	onHer, onJose := fmt.Sprintf("/violations/%d", cw.onHer.ID), fmt.Sprintf("/violations/%d", cw.onJose.ID)
 	const (
 		ok       = http.StatusOK
 		toLogin  = -1 // 303 to /login
 		toStats  = -2 // 303 to /stats
+		toTrace  = -3 // 303 to /tracing: a family member's own requests
 		notFound = http.StatusNotFound
 	)
 	// Expected status per route for: nobody, admin, documenter, lawyer, family, public.
@@ -34,7 +39,11 @@ func TestAuthorization(t *testing.T) {
 		path string
 		want [6]int
 	}{
-		{"/", [6]int{toLogin, ok, ok, ok, toStats, toStats}},
+		{"/", [6]int{toLogin, ok, ok, ok, toTrace, toStats}},
+		{"/tracing", [6]int{toLogin, ok, ok, notFound, ok, notFound}},
+		{"/tracing/new", [6]int{toLogin, notFound, notFound, notFound, ok, notFound}},
+		{"/tracing/ZZZZZ-ZZZZZ", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/tracing/ZZZZZ-ZZZZZ/candidates", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{"/stats", [6]int{ok, ok, ok, ok, ok, ok}},
 		{"/login", [6]int{ok, 303, 303, 303, 303, 303}},
 		{"/sources", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
@@ -50,9 +59,9 @@ func TestAuthorization(t *testing.T) {
 		{"/persons/x", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{person + "/dossier", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{person + "/dossier?format=pdf", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
-		{person + "/dossier?format=doc", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{person + "/dossier?format=doc", [6]int{toLogin, 400, 400, 400, notFound, notFound}},
 		{"/persons/999/dossier", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
-		{"/persons/999/dossier?format=doc", [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+		{"/persons/999/dossier?format=doc", [6]int{toLogin, 400, 400, 400, notFound, notFound}},
 		{"/reconciliation", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{unaccounted, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
 		{"/reconciliation?on=1&absent=999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
@@ -77,6 +86,32 @@ func TestAuthorization(t *testing.T) {
 		{"/records/abc", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		{"/no/such/page", [6]int{notFound, notFound, notFound, notFound, notFound, notFound}},
 		{"/static/style.css", [6]int{ok, ok, ok, ok, ok, ok}},
+		// Cases and violations: the lawyer's case and its person, María;
+		// José's case and person are no lawyer's.
+		{"/cases", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{"/cases/new", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mine, [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mine + "/edit", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mine + "/dossier", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mine + "/dossier?format=pdf", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mine + "/dossier?format=doc", [6]int{toLogin, 400, 400, 400, notFound, notFound}},
+		{other, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{other + "/edit", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{other + "/dossier", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/cases/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/cases/999/dossier", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{"/cases/x", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+		{maria, [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{maria + "/dossier", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mariaRec, [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mariaRec + "/proof", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{mariaRec + "/person", [6]int{toLogin, 303, 303, 303, notFound, notFound}},
+		{"/violations", [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{"/violations/new", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{onHer, [6]int{toLogin, ok, ok, ok, notFound, notFound}},
+		{onHer + "/edit", [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{onJose, [6]int{toLogin, ok, ok, notFound, notFound, notFound}},
+		{"/violations/999", [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 	}
 	who := []paradero.Role{"", paradero.RoleAdmin, paradero.RoleDocumenter, paradero.RoleLawyer, paradero.RoleFamily, paradero.RolePublic}
 	for i, role := range who {
@@ -98,6 +133,10 @@ func TestAuthorization(t *testing.T) {
 				if r.status != http.StatusSeeOther || r.header.Get("Location") != "/stats" {
 					t.Errorf("%s GET %s = %d to %q, want 303 to /stats", name, rt.path, r.status, r.header.Get("Location"))
 				}
+			case toTrace:
+				if r.status != http.StatusSeeOther || r.header.Get("Location") != "/tracing" {
+					t.Errorf("%s GET %s = %d to %q, want 303 to /tracing", name, rt.path, r.status, r.header.Get("Location"))
+				}
 			default:
 				if r.status != want {
 					t.Errorf("%s GET %s = %d, want %d", name, rt.path, r.status, want)
@@ -116,6 +155,25 @@ func TestAuthorization(t *testing.T) {
 			{"/review/1/999", url.Values{"verdict": {"same"}, "reason": {"x"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 			{"/import", url.Values{"kind": {"roster"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
 			{"/import/nosuchtoken", url.Values{}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			// Case and violation forms, each with a mistake, so that none
+			// changes anything: the refusals come first, then the 400.
+			{"/cases", url.Values{"kind": {"habeas"}, "status": {"open"}}, [6]int{toLogin, 400, 400, 400, notFound, notFound}},
+			{mine, url.Values{"kind": {"habeas"}, "status": {"open"}}, [6]int{toLogin, 400, 400, 400, notFound, notFound}},
+			{other, url.Values{"kind": {"habeas"}, "status": {"open"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{mine + "/people", url.Values{"person": {"person:999"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{mine + "/lawyers", url.Values{}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{mine + "/deadlines", url.Values{"kind": {"hearing"}}, [6]int{toLogin, 400, 400, 400, notFound, notFound}},
+			{other + "/deadlines", url.Values{"kind": {"hearing"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{mine + "/deadlines/999", url.Values{"status": {"done"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{mine + "/orders", url.Values{"kind": {"release"}}, [6]int{toLogin, 400, 400, 400, notFound, notFound}},
+			{mine + "/orders/999", url.Values{"obeyed": {"obeyed"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{mine + "/documents", url.Values{}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{mine + "/documents/999/remove", url.Values{}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{mine + "/people/999/remove", url.Values{}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{"/cases/999/deadlines", url.Values{"kind": {"hearing"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
+			{"/violations", url.Values{"type": {"torture"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{onHer, url.Values{"type": {"torture"}}, [6]int{toLogin, 400, 400, notFound, notFound, notFound}},
+			{"/violations/999", url.Values{"type": {"torture"}}, [6]int{toLogin, notFound, notFound, notFound, notFound, notFound}},
 		}
 		for _, pt := range posts {
 			r := c.post(pt.path, pt.form)

@@ -3,31 +3,31 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"math"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/paradero/paradero"
-	"github.com/paradero/paradero/estimate"
 	"github.com/paradero/paradero/report"
 	"github.com/paradero/paradero/timeline"
 )
 
 const exportUsage = `
-export dossier PERSON [--lang es|en] [--pdf | --json] [--out FILE]
+export dossier PERSON|case:ID [--lang es|en] [--pdf | --json] [--out FILE]
 export reconciliation [--sources ID,ID…] [--on ID --absent ID] [--svg FILE] [--out FILE]
 export flows [--lang es|en] [--out FILE]
-export report [--lang es|en] [--by kind|source] [--lists L,L…] [--on ID --absent ID] [--out FILE]
+export report [--lang es|en] [--pdf] [--by kind|source] [--lists L,L…] [--on ID --absent ID] [--out FILE]
 
 dossier: everything known about one person, for a court or the UN — the
 identity as each source wrote it, the custody timeline with its sources, the
 due-process facts and flags, the sources with their SHA-256, and an inclusion
 proof of every record against the current signed checkpoint, with how to
 check them without Paradero. PERSON is a person id, person:ID, or record:ID
-(the person that record belongs to). HTML by default (one self-contained
+(the person that record belongs to). case:ID exports a case's dossier
+instead: its facts, hearings, deadlines and court orders, each person it
+concerns as above, the violations recorded, and a proof of every record and
+every source it cites. HTML by default (one self-contained
 file), PDF with --pdf, JSON with --json. Every export is written to the audit
 log.
 
@@ -42,10 +42,13 @@ flows: an SVG flow (Sankey) chart of every person's path from the last place
 held, through the removal flight and foreign custody, to where they stand
 now, from the custody timelines.
 
-report: the aggregate report, naming nobody, as one HTML file: counts, the
-reconciliation (UpSet chart), with --on/--absent how many are unaccounted
-for, the estimate of those on no list (as 'paradero estimate' makes it from
-the store, with --by and --lists), the flow chart and status over time.
+report: the aggregate report, naming nobody, as one HTML file or, with
+--pdf, an A4 PDF: counts by kind of source and by status, the
+reconciliation of the lists the estimate reads (UpSet chart and table), with
+--on/--absent how many are unaccounted for, the estimate of those on no list
+(as 'paradero estimate' makes it from the store, with --by and --lists) with
+the models considered and its warnings, the flow chart and status over time,
+and every source with its SHA-256 — as of the signed checkpoint it names.
 `
 
 type exportCommand struct{ g *globals }
@@ -54,7 +57,7 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 	fs := newFlagSet(c.g, "export", exportUsage)
 	c.g.register(fs)
 	lang := fs.String("lang", "es", "dossier language: es or en")
-	pdf := fs.Bool("pdf", false, "dossier: write PDF")
+	pdf := fs.Bool("pdf", false, "dossier, report: write PDF")
 	asJSON := fs.Bool("json", false, "dossier: write JSON")
 	out := fs.String("out", "", "write to `FILE` instead of standard output")
 	sources := fs.String("sources", "", "reconciliation: the source `IDS` to reconcile, comma-separated (default all)")
@@ -112,13 +115,16 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 		if !report.ValidLang(*lang) {
 			return usagef("--lang %q is not es or en", *lang)
 		}
+		if *asJSON {
+			return usagef("the report is HTML, or PDF with --pdf; not JSON")
+		}
 		if *by != "kind" && *by != "source" {
 			return usagef("--by %q is not kind or source", *by)
 		}
 		if (*on == 0) != (*absent == 0) {
 			return usagef("give --on and --absent together")
 		}
-		if err := c.aggregate(ctx, &b, *lang, *by == "kind", *lists, *on, *absent); err != nil {
+		if err := c.aggregate(ctx, &b, *lang, *pdf, *by == "kind", *lists, *on, *absent); err != nil {
 			return err
 		}
 	default:
@@ -142,6 +148,9 @@ func (c *exportCommand) dossier(ctx context.Context, b *bytes.Buffer, arg, lang 
 		return err
 	}
 	ctx = cliContext(ctx)
+	if v, ok := strings.CutPrefix(arg, "case:"); ok {
+		return c.caseDossier(ctx, b, v, lang, pdf, asJSON)
+	}
 	store, ok := c.g.store.(dossierStore)
 	if !ok {
 		return paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep persons yet")
@@ -151,6 +160,29 @@ func (c *exportCommand) dossier(ctx context.Context, b *bytes.Buffer, arg, lang 
 		return err
 	}
 	d, err := report.BuildDossier(ctx, store, c.g.log, id, report.DossierOptions{Lang: lang})
+	if err != nil {
+		return err
+	}
+	switch {
+	case pdf:
+		return d.WritePDF(b)
+	case asJSON:
+		return d.WriteJSON(b)
+	}
+	return d.WriteHTML(b)
+}
+
+// caseDossier writes the dossier of case id (the text after "case:").
+func (c *exportCommand) caseDossier(ctx context.Context, b *bytes.Buffer, id, lang string, pdf, asJSON bool) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return usagef("case:%s is not case:ID", id)
+	}
+	store, ok := c.g.store.(report.CaseStore)
+	if !ok {
+		return paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep cases")
+	}
+	d, err := report.BuildCaseDossier(ctx, store, c.g.log, n, report.DossierOptions{Lang: lang})
 	if err != nil {
 		return err
 	}
@@ -226,109 +258,6 @@ func (c *exportCommand) flows(ctx context.Context, b *bytes.Buffer, lang string)
 	}
 	_, err = b.Write(report.Flows(ts, report.FlowOptions{Lang: lang}).SVG(960))
 	return err
-}
-
-// aggregate writes the aggregate report.
-func (c *exportCommand) aggregate(ctx context.Context, b *bytes.Buffer, lang string, byKind bool, lists string, on, absent int64) error {
-	if err := c.g.open(ctx); err != nil {
-		return err
-	}
-	ctx = cliContext(ctx)
-	store, ok := c.g.store.(dossierStore)
-	if !ok {
-		return paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep persons yet")
-	}
-	now := time.Now()
-	all, err := report.LoadSources(ctx, store)
-	if err != nil {
-		return err
-	}
-	chosen, err := selectSources(all, byKind, lists)
-	if err != nil {
-		return err
-	}
-	ms, mentions, err := report.LoadMentions(ctx, store)
-	if err != nil {
-		return err
-	}
-	st, err := store.Status(ctx)
-	if err != nil {
-		return err
-	}
-	cp, err := c.g.log.Checkpoint(ctx)
-	if err != nil {
-		return err
-	}
-	a := &report.Aggregate{Lang: lang, Generated: now, Records: st.Records,
-		Checkpoint: strconv.FormatInt(cp.Size, 10) + " " + cp.Hash.String(), Reconciliation: report.Reconcile(all, ms)}
-	if on != 0 {
-		for _, id := range []int64{on, absent} {
-			if a.Reconciliation.Source(id) == nil {
-				return paradero.Errorf(paradero.ENOTFOUND, "source %d not found", id)
-			}
-		}
-		a.Unaccounted = &report.UnaccountedCount{On: report.SourceLabel(a.Reconciliation.Source(on)),
-			Absent: report.SourceLabel(a.Reconciliation.Source(absent)), Count: len(a.Reconciliation.Unaccounted(on, absent))}
-	}
-	t, err := countsTable(report.Reconcile(chosen, ms), byKind)
-	if err != nil {
-		return err
-	}
-	r, err := estimate.Estimate(ctx, t, estimate.Options{})
-	if err != nil {
-		return err
-	}
-	a.Estimate = estimateSummary(r, lang)
-	opt := timeline.Options{Now: now}
-	ts := make([]*timeline.Timeline, len(mentions))
-	first, last := now, time.Time{}
-	for i, m := range mentions {
-		ts[i] = timeline.Build(m, nil, opt)
-		for _, e := range ts[i].Events {
-			d := time.Date(e.Date.From.Year, time.Month(max(e.Date.From.Month, 1)), max(e.Date.From.Day, 1), 0, 0, 0, 0, time.UTC)
-			if d.Before(first) {
-				first = d
-			}
-			if d.After(last) && !d.After(now) {
-				last = d
-			}
-		}
-	}
-	a.Flows = report.Flows(ts, report.FlowOptions{Lang: lang})
-	if !last.IsZero() {
-		// At most three years of months, the last ones.
-		if first.Before(last.AddDate(-3, 0, 0)) {
-			first = last.AddDate(-3, 0, 0)
-		}
-		a.Status = report.StatusOverTime(mentions, first, last, lang, opt)
-	}
-	return a.WriteHTML(b)
-}
-
-// estimateSummary says what the report shows of an estimate, with the
-// method in plain words.
-func estimateSummary(r *estimate.Report, lang string) *report.EstimateSummary {
-	s := &report.EstimateSummary{Lists: r.Lists, Observed: r.Observed, Total: r.Estimate, Warnings: r.Warnings,
-		Lower: math.NaN(), Upper: math.NaN()}
-	if r.Interval != nil {
-		s.Lower, s.Upper = r.Interval.Lower, r.Interval.Upper
-	}
-	if r.Chosen != nil {
-		s.Model = r.Chosen.Name + " (" + r.Chosen.Label + ")"
-	}
-	crit := strings.ToUpper(string(r.Criterion))
-	if lang == "en" {
-		s.Method = fmt.Sprintf("Multiple systems estimation: every hierarchical log-linear model with interactions up to order %d was fitted "+
-			"as a Poisson regression to the persons on each combination of lists; models whose estimate does not exist were left out; "+
-			"the model was chosen by %s; the interval is its profile likelihood. %d models were considered. Method: Paradero's docs/estimate.md, "+
-			"validated against R's Rcapture.", r.MaxOrder, crit, len(r.Models))
-	} else {
-		s.Method = fmt.Sprintf("Estimación por sistemas múltiples: se ajustaron todos los modelos log-lineales jerárquicos con interacciones hasta "+
-			"el orden %d, como regresiones de Poisson sobre las personas de cada combinación de listas; se excluyeron los modelos cuya "+
-			"estimación no existe; el modelo se eligió por %s; el intervalo es el de su verosimilitud perfil. Se consideraron %d modelos. "+
-			"Método: docs/estimate.md de Paradero, validado con el paquete Rcapture de R.", r.MaxOrder, crit, len(r.Models))
-	}
-	return s
 }
 
 // loadReconciliation reconciles the store's sources (all, or those whose

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/alert"
 	"github.com/paradero/paradero/alert/alerttest"
+	"github.com/paradero/paradero/sqlite"
 	"github.com/paradero/paradero/watch"
 )
 
@@ -165,5 +167,79 @@ func TestWatchRefusesRemoteAlerts(t *testing.T) {
 	code, _, errs := newCLI(t).run("watch", "--config", cfg, "--once")
 	if code == 0 || !strings.Contains(errs, "not on loopback") {
 		t.Errorf("exit %d, %s", code, errs)
+	}
+}
+
+// A person followed from its page hears of its watch entry once linkage
+// has put the entry's answers in that person, though the watch
+// configuration names no person.
+func TestWatchAlertsReachPersonFollowers(t *testing.T) {
+	t0 := time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+	var clock atomic.Int64
+	clock.Store(t0.UnixNano())
+	sc := &watch.Scenario{}
+	names := []string{"ANA LUISA PEREZ GOMEZ", "JOSE MIGUEL DIAZ ROJAS"}
+	for i, n := range names {
+		steps := []watch.SimStep{{From: t0.Add(-time.Hour), State: watch.SimHeld, Facility: "EL VALLE"}}
+		if i == 0 {
+			steps = append(steps, watch.SimStep{From: t0.Add(24 * time.Hour), State: watch.SimAbsent})
+		}
+		sc.Persons = append(sc.Persons, watch.SimPerson{ANumber: fmt.Sprintf("20000000%d", i), CountryOfBirth: "VENEZUELA",
+			Name: n, BirthDate: fmt.Sprintf("199%d-01-02", i), Steps: steps})
+	}
+	sim := watch.NewSim(sc)
+	sim.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	loc := httptest.NewServer(sim)
+	defer loc.Close()
+	mail, err := alerttest.NewSMTPServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mail.Close()
+	var entries []string
+	for i, p := range sc.Persons {
+		entries = append(entries, fmt.Sprintf(`{"key": "w%d", "a_number": %q, "country_of_birth": "VENEZUELA", "name": %q, "birth_date": %q}`,
+			i, p.ANumber, p.Name, p.BirthDate))
+	}
+	cfg := writeFile(t, "watch.json", fmt.Sprintf(`{
+		"locators": [{"name": "ice-sim", "kind": "ice", "url": %q, "gap": "1ms", "confirm": 1}],
+		"watch": [%s],
+		"alerts": {"window": "1ms", "smtp": {"addr": %q, "from": "alerts@example.org", "starttls": "off"}}}`,
+		loc.URL+"/odls", strings.Join(entries, ","), mail.Addr()))
+	c := newCLI(t)
+	c.ok("user", "add", "--email", "doc@example.org", "--name", "Doc", "--role", "documenter", "--language", "en")
+	c.ok("watch", "--config", cfg, "--once")
+	c.ok("link")
+	// The person w0's first answer is in, as the person page shows it.
+	db, err := sqlite.Open(t.Context(), c.data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sgs, err := db.FindSightings(t.Context(), "ice-sim", "w0", 1)
+	if err != nil || len(sgs) != 1 {
+		t.Fatalf("sightings of w0: %v", err)
+	}
+	recs, _, err := db.FindRecords(t.Context(), paradero.RecordFilter{SourceID: sgs[0].SourceID})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records of w0's answer: %v", err)
+	}
+	person, err := db.FindPersonOfRecord(t.Context(), recs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.ok("follow", fmt.Sprintf("person:%d", person.ID), "--user", "doc@example.org")
+
+	clock.Store(t0.Add(48 * time.Hour).UnixNano()) // the scenario removes w0
+	if out := c.ok("watch", "--config", cfg, "--once"); !strings.Contains(out, "w0 gone") {
+		t.Fatalf("round 2:\n%s", out)
+	}
+	select {
+	case m := <-mail.Mails:
+		if !strings.Contains(m.Data, "DISAPPEARANCE") || !strings.Contains(m.Data, fmt.Sprintf("person %d", person.ID)) {
+			t.Errorf("mail:\n%s", m.Data)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no e-mail reached the person's follower")
 	}
 }

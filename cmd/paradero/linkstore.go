@@ -31,9 +31,12 @@ type linkStoreResult struct {
 	Decisions      int   `json:"decisions"`
 }
 
-// linkStateFile is where store-mode linking keeps, in the data directory,
+// linkStateFile is where store-mode linking kept, in the data directory,
 // the fitted model of the last full run and the persons of the last run,
-// for --incremental. (The store has no place for them yet.)
+// before the store kept them with each link run (LinkRun.State). An
+// incremental run still reads it, once, when the latest run in the store
+// kept no state; the run it saves keeps the state in the store, and the
+// file is never read again.
 const linkStateFile = "linkage-state.json"
 
 // linkStoreState is the content of linkStateFile.
@@ -53,18 +56,18 @@ const linkStoreStateVersion = 1
 // reviewers' latest decision on each pair, and saves the persons, their
 // lineage and the review queue. A full run refits the model on every
 // record; an incremental one links the records that are in no person yet
-// with the model of the last full run (see linkStoreIncremental). Both
-// then keep the model and the persons in the data directory.
+// with the model of the last full run. Both keep the model with the run
+// they save, in the store (LinkRun.State), for the next incremental run.
 func linkStore(ctx context.Context, g *globals, settings linkage.Settings, incremental bool, logf func(string, ...any)) (*linkStoreResult, error) {
 	ps, ok := g.store.(paradero.PersonService)
 	if !ok {
 		return nil, paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep persons yet")
 	}
-	var saved *linkStoreState
+	var legacy *linkStoreState
 	var state *linkage.State
 	if incremental {
 		var err error
-		if saved, state, err = readLinkState(g.dataDir); err != nil {
+		if state, legacy, err = linkLatestState(ctx, ps, g.dataDir); err != nil {
 			return nil, err
 		}
 		settings = state.Settings
@@ -85,7 +88,12 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, incre
 	var res *linkage.Result
 	var oldQueue []paradero.ReviewPair
 	if incremental {
-		persons, err := linkCheckState(ctx, ps, saved, tables)
+		var persons [][]linkage.RecordRef
+		if legacy != nil {
+			persons, err = linkCheckState(ctx, ps, legacy, tables)
+		} else {
+			persons, err = linkStorePersons(ctx, ps, tables)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -153,11 +161,13 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, incre
 	if err != nil {
 		return nil, err
 	}
-	run := &paradero.LinkRun{CreatedBy: paradero.ActorFromContext(ctx).Name, CandidatePairs: res.Stats.CandidatePairs, Settings: settingsJSON}
-	if err := ps.SaveLinkRun(ctx, run, clusters, queue); err != nil {
-		return nil, err
+	var stateJSON bytes.Buffer
+	if _, err := state.WriteTo(&stateJSON); err != nil {
+		return nil, fmt.Errorf("link: encoding the model: %w", err)
 	}
-	if err := writeLinkState(g.dataDir, run.ID, state, clusters); err != nil {
+	run := &paradero.LinkRun{CreatedBy: paradero.ActorFromContext(ctx).Name, CandidatePairs: res.Stats.CandidatePairs,
+		Settings: settingsJSON, State: stateJSON.Bytes()}
+	if err := ps.SaveLinkRun(ctx, run, clusters, queue); err != nil {
 		return nil, err
 	}
 	return &linkStoreResult{Run: run.ID, Incremental: incremental, Records: len(res.Records), NewRecords: res.Stats.NewRecords,
@@ -165,11 +175,40 @@ func linkStore(ctx context.Context, g *globals, settings linkage.Settings, incre
 		Review: len(queue), Decisions: len(decisions)}, nil
 }
 
-// readLinkState reads the state the last run kept in the data directory.
+// linkLatestState returns the state of the latest link run, which the
+// store keeps with it. When that run kept none — an earlier version of
+// Paradero kept it in the data directory instead — it returns the state
+// of linkStateFile, with the file's content as legacy for linkCheckState;
+// the run that follows keeps the state in the store. EINVALID if there
+// has been no run, or no state is found: link fully first.
+func linkLatestState(ctx context.Context, ps paradero.PersonService, dir string) (*linkage.State, *linkStoreState, error) {
+	run, err := ps.FindLatestLinkRun(ctx)
+	if paradero.ErrorCode(err) == paradero.ENOTFOUND {
+		return nil, nil, paradero.Errorf(paradero.EINVALID, "no fitted model to link incrementally with: run 'paradero link' without --incremental first")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if run.State != nil {
+		st, err := linkage.ReadState(bytes.NewReader(run.State))
+		if err != nil {
+			return nil, nil, errors.Join(paradero.Errorf(paradero.EINVALID, "the model of link run %d cannot be used: run 'paradero link' without --incremental", run.ID), err)
+		}
+		return st, nil, nil
+	}
+	saved, st, err := readLinkState(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, saved, nil
+}
+
+// readLinkState reads linkStateFile, which an earlier version kept in the
+// data directory.
 func readLinkState(dir string) (*linkStoreState, *linkage.State, error) {
 	b, err := os.ReadFile(filepath.Join(dir, linkStateFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, paradero.Errorf(paradero.EINVALID, "no fitted model to link incrementally with: run 'paradero link' without --incremental first")
+		return nil, nil, paradero.Errorf(paradero.EINVALID, "the last link run kept no fitted model to link incrementally with: run 'paradero link' without --incremental")
 	}
 	if err != nil {
 		return nil, nil, err
@@ -185,26 +224,35 @@ func readLinkState(dir string) (*linkStoreState, *linkage.State, error) {
 	return &saved, st, nil
 }
 
-// writeLinkState replaces the state file: written aside, then renamed, so
-// that a crash leaves the old one or the new one.
-func writeLinkState(dir string, run int64, st *linkage.State, persons [][]int64) error {
-	var lin bytes.Buffer
-	if _, err := st.WriteTo(&lin); err != nil {
-		return err
+// linkStorePersons returns the store's persons as record refs. They are
+// the latest run's: only a run moves records between persons, and a
+// record imported since is in none.
+func linkStorePersons(ctx context.Context, ps paradero.PersonService, tables []linkage.Table) ([][]linkage.RecordRef, error) {
+	ref := make(map[int64]linkage.RecordRef)
+	for _, t := range tables {
+		for _, row := range t.Rows {
+			id, err := strconv.ParseInt(row[0], 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			ref[id] = linkage.RecordRef{Source: t.Name, ID: row[0]}
+		}
 	}
-	b, err := json.Marshal(linkStoreState{Version: linkStoreStateVersion, Run: run, Persons: persons, Linkage: lin.Bytes()})
+	ids, err := ps.FindPersonRecords(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	path := filepath.Join(dir, linkStateFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("link: saving the model for --incremental: %w", err)
+	persons := make([][]linkage.RecordRef, len(ids))
+	for i, p := range ids {
+		for _, id := range p {
+			r, ok := ref[id]
+			if !ok {
+				return nil, paradero.Errorf(paradero.EINTERNAL, "a person holds record %d, which the store did not list", id)
+			}
+			persons[i] = append(persons[i], r)
+		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("link: saving the model for --incremental: %w", err)
-	}
-	return nil
+	return persons, nil
 }
 
 // linkCheckState returns the persons of the saved state as record refs,

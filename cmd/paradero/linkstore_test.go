@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -254,5 +259,86 @@ func TestLinkStoreIncremental(t *testing.T) {
 	}
 	if changed > 0 {
 		t.Errorf("%d records outside the reviewed ones changed person", changed)
+	}
+}
+
+// The model for --incremental lives in the store, with each run: no file
+// in the data directory. A run saved by an earlier version without one
+// falls back, once, to the linkage-state.json that version wrote; the run
+// that follows keeps the model in the store and the file is not read
+// again.
+func TestLinkStoreStateInStore(t *testing.T) {
+	w := newLinkWorld(t, 300, 7)
+	srcs := w.world.Sources
+	for _, s := range srcs[:len(srcs)-2] {
+		w.importSource(s)
+	}
+	ps := w.g.store.(paradero.PersonService)
+	first := w.link(false)
+	run, err := ps.FindLatestLinkRun(w.ctx)
+	if err != nil || run.ID != first.Run || run.State == nil {
+		t.Fatalf("latest run = %+v, %v; want run %d with a state", run, err, first.Run)
+	}
+	st, err := linkage.ReadState(bytes.NewReader(run.State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(w.g.dataDir, linkStateFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s in the data directory: %v; want none", linkStateFile, err)
+	}
+
+	// An earlier version saved the run without a state, and the file.
+	persons, err := ps.FindPersonRecords(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &paradero.LinkRun{CreatedBy: "earlier version", Settings: []byte("{}")}
+	if err := ps.SaveLinkRun(w.ctx, old, persons, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.importSource(srcs[len(srcs)-2])
+	if _, err := linkStore(w.ctx, w.g, linkage.DefaultPersonSettings(), true, nil); paradero.ErrorCode(err) != paradero.EINVALID {
+		t.Errorf("incremental link after a run without a state, no file: %v, want EINVALID", err)
+	}
+	var lin bytes.Buffer
+	if _, err := st.WriteTo(&lin); err != nil {
+		t.Fatal(err)
+	}
+	file, err := json.Marshal(linkStoreState{Version: linkStoreStateVersion, Run: old.ID, Persons: persons, Linkage: lin.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(w.g.dataDir, linkStateFile)
+	if err := os.WriteFile(path, file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inc := w.link(true)
+	if inc.NewRecords != srcs[len(srcs)-2].Rows {
+		t.Errorf("incremental run from the file linked %d new records, want %d", inc.NewRecords, srcs[len(srcs)-2].Rows)
+	}
+	run, err = ps.FindLatestLinkRun(w.ctx)
+	if err != nil || run.ID != inc.Run || !bytes.Equal(run.State, lin.Bytes()) {
+		t.Fatalf("run after the file: %d with state %d bytes, %v; want run %d with the file's model", run.ID, len(run.State), err, inc.Run)
+	}
+
+	// From now on the file is not read: a broken one changes nothing.
+	if err := os.WriteFile(path, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.importSource(srcs[len(srcs)-1])
+	again := w.link(true)
+	if again.NewRecords != srcs[len(srcs)-1].Rows || again.Records != inc.Records+srcs[len(srcs)-1].Rows {
+		t.Errorf("second incremental run: %+v; want the last source's %d records new", again, srcs[len(srcs)-1].Rows)
+	}
+	ps2, err := ps.FindPersonRecords(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range ps2 {
+		n += len(p)
+	}
+	if n != again.Records || len(ps2) != again.Persons {
+		t.Errorf("store holds %d records in %d persons, the run says %d in %d", n, len(ps2), again.Records, again.Persons)
 	}
 }

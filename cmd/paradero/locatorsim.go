@@ -28,6 +28,8 @@ Serves a simulated detainee locator over HTTP on a loopback address:
 
   GET /odls/search?a=ANUMBER&cob=COUNTRY           (or name=…&cob=…&dob=YYYY-MM-DD)
   GET /roster.csv?custodian=NAME                    who that custodian holds now
+  GET /roster.csv?custodian=NAME&columns=full_name,birth_date
+                                                    the same as a bare list of names
 
 --world reads a synthetic world written by 'paradero synth' (persons.csv and
 custody.csv: the true timelines); --scenario reads a scenario file (JSON; see

@@ -53,6 +53,7 @@ type commandInfo struct {
 func commands() map[string]commandInfo {
 	return map[string]commandInfo{
 		"demo":         {"build a synthetic world, import and link it, and serve the web app with an account per role (the quickest way to see Paradero)", func(g *globals) command { return &demoCommand{g: g} }},
+		"case":         {"open and follow cases: their people, lawyers, hearings, deadlines and court orders; list the reminders due", func(g *globals) command { return &caseCommand{g: g} }},
 		"export":       {"export a person's dossier (HTML, PDF, JSON), the reconciliation of sources (CSV, UpSet SVG), the flow chart or the aggregate report", func(g *globals) command { return &exportCommand{g: g} }},
 		"estimate":     {"estimate how many people no list names (multiple systems estimation)", func(g *globals) command { return &estimateCommand{stdout: g.stdout, stderr: g.stderr, g: g} }},
 		"import":       {"import a source file (CSV, XLSX, JSON Lines) and its records", func(g *globals) command { return &importCommand{g: g} }},
@@ -67,6 +68,7 @@ func commands() map[string]commandInfo {
 		"link":         {"link the records in the store into persons, or CSV files without a store", func(g *globals) command { return &linkCommand{stdout: g.stdout, stderr: g.stderr, g: g} }},
 		"serve":        {"serve the web application (pages in Spanish and English)", func(g *globals) command { return &serveCommand{g: g} }},
 		"user":         {"add and list web accounts, set passwords", func(g *globals) command { return &userCommand{g: g} }},
+		"token":        {"make, list and revoke the JSON API's tokens", func(g *globals) command { return &tokenCommand{g: g} }},
 		"locator-sim":  {"serve a simulated detainee locator on loopback (scripted scenarios and faults)", func(g *globals) command { return &locatorSimCommand{stdout: g.stdout, stderr: g.stderr} }},
 		"watch":        {"poll detainee locators, keep every answer, flag who vanishes", func(g *globals) command { return &watchCommand{g: g} }},
 		"follow":       {"follow a person, watch entry, case or facility: alerts by e-mail, webhook and in the app", func(g *globals) command { return &followCommand{g: g} }},

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/paradero/paradero/locale"
@@ -14,12 +16,22 @@ import (
 )
 
 const serveUsage = `
-serve [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--secure-cookies]
+serve [--listen ADDR] [--tls-cert FILE --tls-key FILE] [--secure-cookies] [--require-2fa=false] [--metrics-token-file FILE]
 
 Serves the web application: sign-in, the dashboard, sources and records with
 their proofs, public statistics and the audit log, in Spanish and English.
 Create accounts with 'paradero user add'. Behind a TLS-terminating proxy,
 give --secure-cookies.
+
+The JSON API is at /api/v1 (docs/api.md; tokens: 'paradero token'); /healthz
+and /readyz answer probes; /metrics answers a scraper holding the secret of
+--metrics-token-file, or an administrator's API token.
+
+Administrators, documenters and lawyers must sign in with a second factor (an
+authenticator app's code): one who has none is sent to set it up after the
+password, and can do nothing else until they have. --require-2fa=false makes
+it optional for everyone. Anyone who enrolled is asked for a code either way;
+'paradero user reset-2fa EMAIL' removes a lost one.
 `
 
 type serveCommand struct{ g *globals }
@@ -31,6 +43,8 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	cert := fs.String("tls-cert", "", "serve HTTPS with this certificate `FILE` (PEM)")
 	key := fs.String("tls-key", "", "the certificate's private key `FILE` (PEM)")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure and send HSTS (set when a proxy terminates TLS)")
+	require2FA := fs.Bool("require-2fa", true, "require a second factor of administrators, documenters and lawyers")
+	metricsFile := fs.String("metrics-token-file", "", "let a scraper read /metrics with the secret in this `FILE` (env PARADERO_METRICS_TOKEN_FILE)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -41,10 +55,18 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if (*cert == "") != (*key == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
+	if *metricsFile == "" {
+		*metricsFile = c.g.getenv("PARADERO_METRICS_TOKEN_FILE")
+	}
+	metricsToken, err := readSecretFile(*metricsFile)
+	if err != nil {
+		return err
+	}
 	if err := c.g.open(ctx); err != nil {
 		return err
 	}
-	m := &webMain{g: c.g, Listen: *listen, TLSCert: *cert, TLSKey: *key, Secure: *secure}
+	m := &webMain{g: c.g, Listen: *listen, TLSCert: *cert, TLSKey: *key, Secure: *secure, RequireTwoFactor: *require2FA,
+		MetricsToken: metricsToken}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -62,8 +84,14 @@ type webMain struct {
 	TLSCert string
 	TLSKey  string
 	Secure  bool
+	// RequireTwoFactor is web.Config.RequireTwoFactor: serve sets it
+	// unless told not to; demo and the tests leave it off.
+	RequireTwoFactor bool
 	// Password overrides the cost of new password hashes (tests).
 	Password web.PasswordParams
+	// MetricsToken is web.Config.MetricsToken: the scraper's secret for
+	// /metrics; empty, only administrators' API tokens read it.
+	MetricsToken string
 
 	ln   net.Listener
 	srv  *http.Server
@@ -96,7 +124,9 @@ func (m *webMain) Run(ctx context.Context) error {
 			}
 			return json.MarshalIndent(p, "", "  ")
 		},
-		Password: m.Password,
+		Password:         m.Password,
+		RequireTwoFactor: m.RequireTwoFactor,
+		MetricsToken:     m.MetricsToken,
 	})
 	if err != nil {
 		return err
@@ -159,4 +189,22 @@ func (m *webMain) Close() error {
 	}
 	m.srv = nil
 	return err
+}
+
+// readSecretFile returns the first line of file, trimmed ("" for no file).
+// A secret shorter than 16 bytes is refused: it would be guessable.
+func readSecretFile(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSpace(line)
+	if len(line) < 16 {
+		return "", usagef("the secret in %s is shorter than 16 characters", file)
+	}
+	return line, nil
 }

@@ -17,12 +17,15 @@ const userUsage = `
 user add --email E --name N --role R [--language es|en] [--password-file F]
 user list [--json]
 user passwd [--password-file F] EMAIL
+user reset-2fa EMAIL
 
 Keeps the web application's accounts. Roles: admin, documenter, lawyer,
 family, public. Without --password-file a random password is made and
 printed once; with it, the file's first line is the password ("-" reads
-standard input). A new password signs the user out everywhere. Every change
-is written to the audit log.
+standard input). A new password signs the user out everywhere. reset-2fa
+removes a user's second factor and recovery codes (a lost phone) and signs
+them out everywhere; where two-factor sign-in is required, they set up a new
+one at their next sign-in. Every change is written to the audit log.
 `
 
 type userCommand struct{ g *globals }
@@ -31,7 +34,7 @@ func (c *userCommand) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		fmt.Fprintf(c.g.stderr, "Usage: paradero %s\n", strings.TrimSpace(userUsage))
 		if len(args) == 0 {
-			return usagef("give add, list or passwd")
+			return usagef("give add, list, passwd or reset-2fa")
 		}
 		return nil
 	}
@@ -42,8 +45,10 @@ func (c *userCommand) Run(ctx context.Context, args []string) error {
 		return c.list(ctx, args[1:])
 	case "passwd":
 		return c.passwd(ctx, args[1:])
+	case "reset-2fa":
+		return c.resetTwoFactor(ctx, args[1:])
 	}
-	return usagef("unknown user command %q: give add, list or passwd", args[0])
+	return usagef("unknown user command %q: give add, list, passwd or reset-2fa", args[0])
 }
 
 // accessStore is the store as the user command needs it.
@@ -233,6 +238,48 @@ func (c *userCommand) passwd(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.g.stdout, "New password set for user %d; their sessions are revoked.\n", u.ID)
 	if generated {
 		fmt.Fprintf(c.g.stdout, "Password: %s\n", pw)
+	}
+	return nil
+}
+
+// resetTwoFactor removes a user's second factor, their recovery codes and
+// every session, auditing it: for a user who lost their phone and codes.
+func (c *userCommand) resetTwoFactor(ctx context.Context, args []string) error {
+	fs := newFlagSet(c.g, "user reset-2fa", userUsage)
+	c.g.register(fs)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one EMAIL")
+	}
+	store, ctx, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	tf, ok := store.(paradero.TwoFactorService)
+	if !ok {
+		return paradero.Errorf(paradero.EUNAVAILABLE, "this store does not keep two-factor sign-in")
+	}
+	u, err := store.FindUserByEmail(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	n, err := tf.DisableTwoFactor(ctx, u.ID, paradero.Hash{})
+	if err != nil {
+		return err
+	}
+	if err := store.CreateAuditEntry(ctx, paradero.NewAuditEntry(ctx, paradero.AuditTwoFactorReset, fmt.Sprintf("user:%d", u.ID))); err != nil {
+		return err
+	}
+	was := "had none"
+	if u.TwoFactorEnabled() {
+		was = "removed"
+	}
+	fmt.Fprintf(c.g.stdout, "Second factor of user %d %s; %d sessions revoked.\n", u.ID, was, n)
+	if u.Role.TwoFactorRequired() {
+		fmt.Fprintf(c.g.stdout, "As %s they must set up a new one at their next sign-in where 'serve' requires it.\n", u.Role)
 	}
 	return nil
 }

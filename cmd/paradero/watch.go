@@ -150,8 +150,8 @@ func (c *watchConfig) validate() error {
 	}
 	names := make(map[string]bool)
 	for _, l := range c.Locators {
-		if l.Name == "" || names[l.Name] {
-			return paradero.Errorf(paradero.EINVALID, "every locator needs its own name (%q)", l.Name)
+		if l.Name == "" || names[l.Name] || strings.HasPrefix(l.Name, "*") {
+			return paradero.Errorf(paradero.EINVALID, "every locator needs its own name, not beginning with \"*\" (%q)", l.Name)
 		}
 		names[l.Name] = true
 		if l.URL != "" && !c.AllowRemote {
@@ -256,7 +256,11 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		if disp == nil || len(r.Changes) == 0 {
 			return nil
 		}
-		n, err := c.g.store.(paradero.AlertService).CreateNotices(ctx, watch.Notices(r, persons))
+		ps, err := c.personsOf(ctx, store, r, persons)
+		if err != nil {
+			return fmt.Errorf("finding the persons of a round's changes: %w", err)
+		}
+		n, err := c.g.store.(paradero.AlertService).CreateNotices(ctx, watch.Notices(r, ps))
 		if err != nil {
 			return err
 		}
@@ -270,6 +274,10 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		c.print(r)
+		// The dashboard shows every locator's health from this summary.
+		if err := watch.SaveHealth(ctx, store, r); err != nil {
+			c.g.logger.Error("saving the locators' health failed", "locator", r.Locator, "err", err)
+		}
 		if _, err := c.g.log.Checkpoint(ctx); err != nil {
 			c.g.logger.Error("signing a checkpoint after a watch round failed", "err", err)
 		}
@@ -325,6 +333,62 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		s.Close()
 	}
 	return nil
+}
+
+// personsOf returns, for the keys of r's changes, the store's person each
+// watch entry is about: the one the configuration names ("person"), else
+// the person linkage put one of the entry's answers in — this round's, or
+// failing that (a new answer is not linked yet) its first — so following a
+// person on its page hears of its watch once the answers are linked. A
+// document answering many (a roster) names no one entry's person.
+func (c *watchCommand) personsOf(ctx context.Context, ws paradero.WatchService, r *watch.Report, configured map[string]int64) (map[string]int64, error) {
+	ps, ok := c.g.store.(paradero.PersonService)
+	if !ok {
+		return configured, nil
+	}
+	out := make(map[string]int64, len(configured))
+	for k, v := range configured {
+		out[k] = v
+	}
+	personOf := func(source int64) (int64, error) {
+		recs, total, err := c.g.store.FindRecords(ctx, paradero.RecordFilter{SourceID: source, Limit: 1})
+		if err != nil || total != 1 {
+			return 0, err
+		}
+		p, err := ps.FindPersonOfRecord(ctx, recs[0].ID)
+		if paradero.ErrorCode(err) == paradero.ENOTFOUND {
+			return 0, nil // not linked yet
+		}
+		if err != nil {
+			return 0, err
+		}
+		return p.ID, nil
+	}
+	for _, ch := range r.Changes {
+		if out[ch.Key] != 0 {
+			continue
+		}
+		var id int64
+		var err error
+		if sg := r.Sightings[ch.Key]; sg != nil {
+			if id, err = personOf(sg.SourceID); err != nil {
+				return nil, err
+			}
+		}
+		if id == 0 {
+			first, err := ws.FindSightings(ctx, r.Locator, ch.Key, 1)
+			if err != nil {
+				return nil, err
+			}
+			if len(first) == 1 {
+				if id, err = personOf(first[0].SourceID); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out[ch.Key] = id
+	}
+	return out, nil
 }
 
 // dispatcher returns the alert dispatcher, or nil if the store keeps no
