@@ -66,6 +66,10 @@ type SearchResult struct {
 	// Truncated says the search stopped after MaxSearchScan index
 	// entries: Total counts only what it read; more criteria narrow it.
 	Truncated bool
+	// Pending counts the records imported but not yet in the index when
+	// the search ran, because the index was still catching up (after an
+	// upgrade or a large import): they may be missing from Hits.
+	Pending int
 }
 
 // MaxSearchScan bounds the index entries one search reads, so a search
@@ -76,8 +80,10 @@ const MaxSearchScan = 5000
 // through an index kept beside the records. Redacted records are never
 // found. It stores; the caller decides who may search.
 type SearchService interface {
-	// SearchRecords brings the index up to date and returns the records
-	// that meet every criterion of q. EINVALID if q has no criterion or
+	// SearchRecords brings the index up to date — unless another caller
+	// is already doing so, in which case it searches what is indexed and
+	// says how much is not (Pending) — and returns the records that meet
+	// every criterion of q. EINVALID if q has no criterion or
 	// its name has no word of two letters or more.
 	SearchRecords(ctx context.Context, q SearchQuery) (*SearchResult, error)
 	// IndexSearch brings the index up to date: it adds the records

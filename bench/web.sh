@@ -57,12 +57,20 @@ serve_flags=(--listen "$addr")
 if p serve --help 2>&1 | grep -q -- '-require-2fa'; then
 	serve_flags+=(--require-2fa=false)
 fi
-p serve "${serve_flags[@]}" > "$work/serve.log" 2>&1 &
+p --log-level info serve "${serve_flags[@]}" > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
 	curl -fsS "http://$addr/healthz" > /dev/null 2>&1 && break
 	sleep 0.2
 done
+# The search index catches up in the background after a command-line
+# import; measure once it has (its time is printed).
+start=$SECONDS
+until grep -q "search index current" "$work/serve.log"; do
+	kill -0 "$server" || { cat "$work/serve.log"; exit 1; }
+	sleep 1
+done
+echo "search index caught up in $((SECONDS - start)) s: $(grep -o 'records_added=[0-9]*' "$work/serve.log")"
 
 "$work/webload" -base "http://$addr" -users "$work/users.txt" -names "$work/names.txt" \
 	-persons "$npersons" -clients "$clients" -duration "$duration"

@@ -115,6 +115,13 @@ func deletions(w string) []string {
 // IndexSearch brings the index up to date, one short transaction at a
 // time.
 func (s *DB) IndexSearch(ctx context.Context) (int, error) {
+	s.indexing.Lock()
+	defer s.indexing.Unlock()
+	return s.indexSearch(ctx)
+}
+
+// indexSearch is IndexSearch for a caller that holds s.indexing.
+func (s *DB) indexSearch(ctx context.Context) (int, error) {
 	const op = "sqlite.IndexSearch"
 	total := 0
 	redacted := false
@@ -440,16 +447,25 @@ func (s *DB) criteria(ctx context.Context, q paradero.SearchQuery) ([]*criterion
 	return out, nil
 }
 
-// SearchRecords brings the index up to date, then intersects the
-// criteria, the one with the fewest index entries first, reading at most
+// SearchRecords brings the index up to date — or, while another caller is
+// doing so, counts what is not yet indexed — then intersects the criteria,
+// the one with the fewest index entries first, reading at most
 // MaxSearchScan entries of it.
 func (s *DB) SearchRecords(ctx context.Context, q paradero.SearchQuery) (*paradero.SearchResult, error) {
 	const op = "sqlite.SearchRecords"
 	if q.IsZero() {
 		return nil, paradero.Errorf(paradero.EINVALID, "give a name, a birth date, an A-number or a facility")
 	}
-	if _, err := s.IndexSearch(ctx); err != nil {
-		return nil, err
+	pending := 0
+	if s.indexing.TryLock() {
+		_, err := s.indexSearch(ctx)
+		s.indexing.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	} else if err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM records WHERE id > (SELECT last_record FROM search_state WHERE id = 1))`).Scan(&pending); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	crits, err := s.criteria(ctx, q)
 	if err != nil {
@@ -464,7 +480,7 @@ func (s *DB) SearchRecords(ctx context.Context, q paradero.SearchQuery) (*parade
 		}
 	}
 	slices.SortStableFunc(crits, func(a, b *criterion) int { return cmp.Compare(a.count, b.count) })
-	res := &paradero.SearchResult{}
+	res := &paradero.SearchResult{Pending: pending}
 	if crits[0].count == 0 {
 		return res, nil
 	}

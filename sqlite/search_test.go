@@ -139,3 +139,44 @@ func percentiles(b *testing.B, d []time.Duration) {
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.95), "p95-ms")
 }
+
+// TestSearchDuringCatchUp searches while another caller holds the index's
+// catch-up (a large import being indexed in the background): the search
+// answers at once from what is indexed and says how many records are not
+// yet; once the catch-up is free the next search indexes them.
+func TestSearchDuringCatchUp(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	importRecords(t, db, "primera", &paradero.Record{Row: 2, FullName: "Yorman Quintero Salas"})
+	q := paradero.SearchQuery{Name: "Yorman Quintero"}
+	if res, err := db.SearchRecords(t.Context(), q); err != nil || res.Total != 1 || res.Pending != 0 {
+		t.Fatalf("first search: %+v, %v; want one hit, nothing pending", res, err)
+	}
+	importRecords(t, db, "segunda",
+		&paradero.Record{Row: 2, FullName: "Yorman Quintero"},
+		&paradero.Record{Row: 3, FullName: "Ana Rivas"})
+
+	release := db.HoldIndexing()
+	done := make(chan struct{})
+	var res *paradero.SearchResult
+	go func() {
+		defer close(done)
+		res, err = db.SearchRecords(t.Context(), q)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		release()
+		t.Fatal("a search waited for the catch-up held elsewhere")
+	}
+	release()
+	if err != nil || res.Total != 1 || res.Pending != 2 {
+		t.Fatalf("search during the catch-up: %+v, %v; want the indexed hit and 2 pending", res, err)
+	}
+	if res, err := db.SearchRecords(t.Context(), q); err != nil || res.Total != 2 || res.Pending != 0 {
+		t.Fatalf("search after the catch-up: %+v, %v; want both hits, nothing pending", res, err)
+	}
+}

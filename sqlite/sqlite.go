@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paradero/paradero"
@@ -48,6 +49,9 @@ type DB struct {
 	dir    string
 	logger *slog.Logger
 	now    func() time.Time
+	// indexing is held while the search index catches up: one catch-up
+	// at a time, and searches do not queue behind a long one.
+	indexing sync.Mutex
 }
 
 var _ paradero.Store = (*DB)(nil)

@@ -50,6 +50,7 @@ type apiSearchResult struct {
 	Items      []apiSearchHit `json:"items"`
 	Total      int            `json:"total"`
 	Truncated  bool           `json:"truncated"`
+	Pending    int            `json:"pending"` // records not yet indexed when the search ran
 	Limit      int            `json:"limit"`
 	Offset     int            `json:"offset"`
 	NextOffset *int           `json:"next_offset"`
@@ -91,7 +92,7 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := apiSearchResult{Items: []apiSearchHit{}, Total: res.Total, Truncated: res.Truncated, Limit: req.Limit, Offset: req.Offset}
+	out := apiSearchResult{Items: []apiSearchHit{}, Total: res.Total, Truncated: res.Truncated, Pending: res.Pending, Limit: req.Limit, Offset: req.Offset}
 	for _, h := range res.Hits {
 		m := ms[h.RecordID]
 		if m.Record.Redaction != nil {

@@ -84,6 +84,7 @@ type searchData struct {
 	Hits      []searchHit
 	Total     int
 	Truncated bool
+	Pending   int // records not yet indexed when the search ran
 	Page      int
 	Prev      int
 	Next      int
@@ -152,7 +153,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Hits = append(d.Hits, searchHit{SearchHit: h, Record: m.Record, Source: m.Source})
 	}
-	d.Total, d.Truncated = res.Total, res.Truncated
+	d.Total, d.Truncated, d.Pending = res.Total, res.Truncated, res.Pending
 	if d.Page > 1 {
 		d.Prev = d.Page - 1
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/locale"
 	"github.com/paradero/paradero/web"
 )
@@ -143,6 +144,21 @@ func (m *webMain) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	// The search index catches up in the background (after an upgrade,
+	// or a large import from the command line) rather than inside the
+	// first searches; meanwhile searches say how much is not yet indexed.
+	if ss, ok := m.g.store.(paradero.SearchService); ok {
+		go func() {
+			start := time.Now()
+			n, err := ss.IndexSearch(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				m.g.logger.Error("search index catch-up failed", "err", err)
+			default:
+				m.g.logger.Info("search index current", "records_added", n, "seconds", time.Since(start).Seconds())
+			}
+		}()
 	}
 	m.done = make(chan error, 1)
 	go func() {
