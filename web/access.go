@@ -176,12 +176,17 @@ func (s *Server) findAuditEntries(ctx context.Context, f paradero.AuditFilter) (
 	return s.store.FindAuditEntries(ctx, f)
 }
 
-// statistics returns the store's counts and records per source kind. Both
-// are aggregates; the public page suppresses small cells itself.
+// statistics returns the store's counts and records per source kind, at
+// most statsTTL old. Both are aggregates; the public page suppresses small
+// cells itself.
 func (s *Server) statistics(ctx context.Context) (*paradero.Status, map[paradero.SourceKind]int, error) {
 	if err := require(ctx, paradero.PermViewStatistics); err != nil {
 		return nil, nil, err
 	}
+	return s.stats.get(ctx, s.now(), s.countStore)
+}
+
+func (s *Server) countStore(ctx context.Context) (*paradero.Status, map[paradero.SourceKind]int, error) {
 	st, err := s.store.Status(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -464,6 +469,7 @@ func (s *Server) importSource(ctx context.Context, name string, data []byte, src
 	if err != nil {
 		return nil, err
 	}
+	s.stats.forget()
 	if err := s.audit(ctx, auditSourceImport, objectID("source", saved.ID)); err != nil {
 		return nil, err
 	}

@@ -116,6 +116,7 @@ type Server struct {
 	searches  *rateLimiter
 	uploads   *uploads
 	estimates *estimates
+	stats     statsCache
 	estWait   time.Duration
 	dummyHash string // checked against when no user has the address, so timing tells nothing
 	handler   http.Handler
