@@ -52,6 +52,7 @@ type DB struct {
 	// indexing is held while the search index catches up: one catch-up
 	// at a time, and searches do not queue behind a long one.
 	indexing sync.Mutex
+	audits   auditQueue
 }
 
 var _ paradero.Store = (*DB)(nil)

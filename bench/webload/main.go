@@ -8,7 +8,10 @@
 //	go run ./bench/webload -base http://127.0.0.1:8080 -users users.txt \
 //	    -names names.txt -persons 300000 -clients 50 -duration 60s
 //
-// users.txt holds "email password" per line, one per client. A client
+// users.txt holds "email password" per line, one per client. Without
+// -think the clients ask again as soon as they are answered (a stress
+// test: latency is then clients ÷ throughput); -think 1s is closer to
+// people reading pages. A client
 // searches at most as often as the server's per-user search limit allows
 // (30 a minute), as a person at a keyboard would; the rest of its time goes
 // to person pages, with a dashboard now and then.
@@ -42,6 +45,7 @@ func main() {
 	duration := flag.Duration("duration", time.Minute, "how long to measure")
 	searchEvery := flag.Duration("search-every", 2*time.Second, "a client searches at most this often (the server allows 30 a minute)")
 	dashboardEvery := flag.Duration("dashboard-every", 5*time.Second, "a client opens the dashboard this often")
+	think := flag.Duration("think", 0, "a client pauses a random 0–2×think between requests, as a person reading a page does (0: none, a stress test)")
 	seed := flag.Uint64("seed", 1, "random seed")
 	flag.Parse()
 	if *usersFile == "" || *namesFile == "" || *persons <= 0 {
@@ -63,7 +67,7 @@ func main() {
 		fail(fmt.Errorf("%s has no names", *namesFile))
 	}
 	cfg := config{base: strings.TrimRight(*base, "/"), names: names, persons: *persons,
-		searchEvery: *searchEvery, dashboardEvery: *dashboardEvery}
+		searchEvery: *searchEvery, dashboardEvery: *dashboardEvery, think: *think}
 
 	ctx := context.Background()
 	cs := make([]*client, *clients)
@@ -98,7 +102,7 @@ func main() {
 	}
 	wg.Wait()
 
-	fmt.Printf("%d clients, %s\n", *clients, *duration)
+	fmt.Printf("%d clients, %s, think time %s\n", *clients, *duration, *think)
 	fmt.Printf("%-10s %8s %8s %8s %8s %8s %8s %7s\n", "kind", "requests", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors")
 	for _, k := range []string{"person", "search", "dashboard"} {
 		s := all[k]
@@ -118,6 +122,7 @@ type config struct {
 	names                       []string
 	persons                     int64
 	searchEvery, dashboardEvery time.Duration
+	think                       time.Duration
 }
 
 // samples are the latencies of one kind of request.
@@ -191,6 +196,9 @@ func (c *client) run(ctx context.Context, cfg config, deadline time.Time) map[st
 	nextSearch := time.Now().Add(time.Duration(c.rng.Int64N(int64(cfg.searchEvery))))
 	nextDashboard := time.Now().Add(time.Duration(c.rng.Int64N(int64(cfg.dashboardEvery))))
 	for time.Now().Before(deadline) {
+		if cfg.think > 0 {
+			time.Sleep(time.Duration(c.rng.Int64N(int64(2 * cfg.think))))
+		}
 		now := time.Now()
 		var (
 			kind   string
