@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/paradero/paradero"
 )
@@ -539,4 +541,233 @@ func (s *DB) SaveWatchState(ctx context.Context, locator string, state []byte) e
 		return fmt.Errorf("sqlite: save watch state: %w", err)
 	}
 	return nil
+}
+
+// Watch claims. The methods below are package watch's SharedStore
+// (watch/claims.go) on the embedded store: each round's jobs claimed by
+// one watcher at a time under a lease, every answer kept with its claim,
+// and the round judged once (migration 0012). One process uses the store,
+// so claims never compete here; they keep a round the process was killed
+// in resuming where it stopped, and keep the embedded store answering to
+// the same contract as PostgreSQL. Each method is one write transaction,
+// which SQLite serialises; leases run on the store's clock.
+
+// watchTx runs fn in a write transaction, with the store's time in
+// microseconds.
+func (s *DB) watchTx(ctx context.Context, op string, fn func(tx *sql.Tx, now int64) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Err: err}
+	}
+	defer tx.Rollback()
+	if err := fn(tx, s.timestamp().UnixMicro()); err != nil {
+		var e *paradero.Error
+		if errors.As(err, &e) {
+			return err
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Err: err}
+	}
+	return nil
+}
+
+func queryKeys(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// OpenWatchRound makes sure every key has a claim and makes round the
+// locator's current round if it is later; it returns when round began if
+// it is current and not judged, else the zero time.
+func (s *DB) OpenWatchRound(ctx context.Context, locator string, round int, keys []string, at time.Time) (time.Time, error) {
+	var started time.Time
+	err := s.watchTx(ctx, "sqlite.OpenWatchRound", func(tx *sql.Tx, now int64) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO watch_claims (locator, key) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, k := range keys {
+			if _, err := ins.ExecContext(ctx, locator, k); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO watch_rounds (locator, round, started_at) VALUES (?, ?, ?)
+			ON CONFLICT (locator) DO UPDATE SET round = excluded.round, started_at = excluded.started_at, judge = NULL, judge_until = NULL
+				WHERE watch_rounds.round < excluded.round`, locator, round, paradero.Timestamp(at).UnixMicro()); err != nil {
+			return err
+		}
+		var cur, judged int
+		var us int64
+		if err := tx.QueryRowContext(ctx, `SELECT round, judged, started_at FROM watch_rounds WHERE locator = ?`, locator).Scan(&cur, &judged, &us); err != nil {
+			return err
+		}
+		if cur == round && judged < round {
+			started = fromMicros(us)
+		}
+		return nil
+	})
+	return started, err
+}
+
+// ClaimWatch leases to owner up to limit of the locator's keys with no
+// answer in round and no live lease.
+func (s *DB) ClaimWatch(ctx context.Context, locator string, round int, owner string, lease time.Duration, limit int) ([]string, error) {
+	var keys []string
+	err := s.watchTx(ctx, "sqlite.ClaimWatch", func(tx *sql.Tx, now int64) error {
+		var err error
+		keys, err = queryKeys(ctx, tx, `UPDATE watch_claims SET round = ?, owner = ?, lease_until = ?, answered = 0, result = NULL
+			WHERE locator = ? AND key IN (
+				SELECT key FROM watch_claims
+				WHERE locator = ? AND (round < ? OR round = ? AND NOT answered AND (lease_until IS NULL OR lease_until <= ?))
+					AND EXISTS (SELECT 1 FROM watch_rounds r WHERE r.locator = ? AND r.round = ? AND r.judged < ?)
+				ORDER BY round, key LIMIT ?)
+			RETURNING key`, round, owner, now+lease.Microseconds(), locator, locator, round, round, now, locator, round, round, max(limit, 0))
+		return err
+	})
+	return keys, err
+}
+
+// RenewWatchClaims extends every lease owner holds on the locator and
+// returns the keys of its unanswered claims.
+func (s *DB) RenewWatchClaims(ctx context.Context, locator, owner string, lease time.Duration) ([]string, error) {
+	var keys []string
+	err := s.watchTx(ctx, "sqlite.RenewWatchClaims", func(tx *sql.Tx, now int64) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE watch_rounds SET judge_until = ? WHERE locator = ? AND judge = ?`,
+			now+lease.Microseconds(), locator, owner); err != nil {
+			return err
+		}
+		var err error
+		keys, err = queryKeys(ctx, tx, `UPDATE watch_claims SET lease_until = ? WHERE locator = ? AND owner = ? AND NOT answered RETURNING key`,
+			now+lease.Microseconds(), locator, owner)
+		return err
+	})
+	return keys, err
+}
+
+// AnswerWatchClaims keeps the results of the claims owner still holds in
+// round and ends their leases; it returns the keys it no longer held.
+func (s *DB) AnswerWatchClaims(ctx context.Context, locator string, round int, owner string, results map[string][]byte) ([]string, error) {
+	var lost []string
+	err := s.watchTx(ctx, "sqlite.AnswerWatchClaims", func(tx *sql.Tx, now int64) error {
+		lost = lost[:0]
+		up, err := tx.PrepareContext(ctx, `UPDATE watch_claims SET answered = 1, result = ?, owner = NULL, lease_until = NULL
+			WHERE locator = ? AND key = ? AND round = ? AND owner = ? AND NOT answered`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		for k, v := range results {
+			var result any // NULL: answered without a result
+			if v != nil {
+				result = v
+			}
+			res, err := up.ExecContext(ctx, result, locator, k, round, owner)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				lost = append(lost, k)
+			}
+		}
+		return nil
+	})
+	slices.Sort(lost)
+	return lost, err
+}
+
+// ReleaseWatchClaims ends every lease owner holds on the locator.
+func (s *DB) ReleaseWatchClaims(ctx context.Context, locator, owner string) error {
+	return s.watchTx(ctx, "sqlite.ReleaseWatchClaims", func(tx *sql.Tx, now int64) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE watch_claims SET owner = NULL, lease_until = NULL
+			WHERE locator = ? AND owner = ? AND NOT answered`, locator, owner); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE watch_rounds SET judge = NULL, judge_until = NULL WHERE locator = ? AND judge = ?`, locator, owner)
+		return err
+	})
+}
+
+// ClaimWatchJudge leases the judging of round to owner once every key
+// has its answer.
+func (s *DB) ClaimWatchJudge(ctx context.Context, locator string, round int, owner string, lease time.Duration) (bool, error) {
+	var ok bool
+	err := s.watchTx(ctx, "sqlite.ClaimWatchJudge", func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, `UPDATE watch_rounds SET judge = ?, judge_until = ?
+			WHERE locator = ? AND round = ? AND judged < ?
+				AND (judge IS NULL OR judge = ? OR judge_until <= ?)
+				AND NOT EXISTS (SELECT 1 FROM watch_claims WHERE locator = ? AND (round < ? OR NOT answered))`,
+			owner, now+lease.Microseconds(), locator, round, round, owner, now, locator, round)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
+// WatchRoundResults returns the results kept for round, by key.
+func (s *DB) WatchRoundResults(ctx context.Context, locator string, round int) (map[string][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT key, result FROM watch_claims
+		WHERE locator = ? AND round = ? AND answered AND result IS NOT NULL`, locator, round)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite.WatchRoundResults: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string][]byte)
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("sqlite.WatchRoundResults: %w", err)
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// SaveWatchRound saves state and marks round judged, in one transaction,
+// if owner judges it; ECONFLICT otherwise.
+func (s *DB) SaveWatchRound(ctx context.Context, locator string, round int, owner string, state []byte) error {
+	const op = "sqlite.SaveWatchRound"
+	return s.watchTx(ctx, op, func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, `UPDATE watch_rounds SET judged = ?, judge = NULL, judge_until = NULL
+			WHERE locator = ? AND round = ? AND judge = ? AND judged < ?`, round, locator, round, owner, round)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return &paradero.Error{Code: paradero.ECONFLICT, Op: op, Message: fmt.Sprintf("round %d of locator %s is not this watcher's to judge", round, locator)}
+		}
+		if state == nil {
+			state = []byte{}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO watch_state (locator, state, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (locator) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`, locator, state, now)
+		return err
+	})
 }

@@ -28,6 +28,12 @@
 //     a restart resumes where it stopped. What a round decided (findings,
 //     then the caller's notices, OnChanges) is recorded before that state
 //     is saved: recorded twice after a crash at worst, never lost.
+//   - Several watchers may share one store (servers on one PostgreSQL
+//     database): each job of a round is claimed by one of them under a
+//     lease that ends unless renewed, so no one is asked about twice at
+//     once and a dead watcher's jobs are taken over; one watcher judges
+//     the round (claims.go, SharedStore). The rate limit and backoff are
+//     shared too where the store paces requests (Pacer).
 //   - Sim serves scripted scenarios and faults over HTTP for the tests and
 //     the demo; Transport serves it without a socket, so time-driven tests
 //     run under testing/synctest.

@@ -6,29 +6,36 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/paradero/paradero"
 )
 
 // MemStore is a Store in memory, for tests and the simulator's demo. Like
 // the real stores, a body seen before is stored once (its source id is
-// reused) and every observation is a sighting.
+// reused) and every observation is a sighting; like the PostgreSQL store,
+// it is a SharedStore and a Pacer, so schedulers sharing one MemStore
+// share their rounds as watchers sharing a database do (on the process's
+// clock, which testing/synctest fakes).
 type MemStore struct {
 	mu        sync.Mutex
 	bySum     map[paradero.Hash]int64
 	Snapshots []*paradero.Snapshot // index i is source id i+1
 	sightings []*paradero.Sighting
 	states    map[string][]byte
+	claims    *memClaims
 }
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{bySum: make(map[paradero.Hash]int64), states: make(map[string][]byte)}
+	return &MemStore{bySum: make(map[paradero.Hash]int64), states: make(map[string][]byte), claims: newMemClaims()}
 }
 
 var (
 	_ Store                  = (*MemStore)(nil)
 	_ BatchStore             = (*MemStore)(nil)
+	_ SharedStore            = (*MemStore)(nil)
+	_ Pacer                  = (*MemStore)(nil)
 	_ paradero.ImportService = (*MemStore)(nil)
 )
 
@@ -154,4 +161,50 @@ func (m *MemStore) SaveWatchState(ctx context.Context, locator string, state []b
 	defer m.mu.Unlock()
 	m.states[locator] = slices.Clone(state)
 	return nil
+}
+
+// OpenWatchRound implements SharedStore.
+func (m *MemStore) OpenWatchRound(ctx context.Context, locator string, round int, keys []string, at time.Time) (time.Time, error) {
+	return m.claims.openRound(locator, round, keys, at), nil
+}
+
+// ClaimWatch implements SharedStore.
+func (m *MemStore) ClaimWatch(ctx context.Context, locator string, round int, owner string, lease time.Duration, limit int) ([]string, error) {
+	return m.claims.claim(locator, round, owner, lease, limit), nil
+}
+
+// RenewWatchClaims implements SharedStore.
+func (m *MemStore) RenewWatchClaims(ctx context.Context, locator, owner string, lease time.Duration) ([]string, error) {
+	return m.claims.renew(locator, owner, lease), nil
+}
+
+// AnswerWatchClaims implements SharedStore.
+func (m *MemStore) AnswerWatchClaims(ctx context.Context, locator string, round int, owner string, results map[string][]byte) ([]string, error) {
+	return m.claims.answer(locator, round, owner, results), nil
+}
+
+// ReleaseWatchClaims implements SharedStore.
+func (m *MemStore) ReleaseWatchClaims(ctx context.Context, locator, owner string) error {
+	m.claims.release(locator, owner)
+	return nil
+}
+
+// ClaimWatchJudge implements SharedStore.
+func (m *MemStore) ClaimWatchJudge(ctx context.Context, locator string, round int, owner string, lease time.Duration) (bool, error) {
+	return m.claims.claimJudge(locator, round, owner, lease), nil
+}
+
+// WatchRoundResults implements SharedStore.
+func (m *MemStore) WatchRoundResults(ctx context.Context, locator string, round int) (map[string][]byte, error) {
+	return m.claims.results(locator, round), nil
+}
+
+// SaveWatchRound implements SharedStore.
+func (m *MemStore) SaveWatchRound(ctx context.Context, locator string, round int, owner string, state []byte) error {
+	return m.claims.saveRound(locator, round, owner, func() error { return m.SaveWatchState(ctx, locator, state) })
+}
+
+// PaceWatch implements Pacer.
+func (m *MemStore) PaceWatch(ctx context.Context, locator string, gap, pause time.Duration) (time.Duration, error) {
+	return m.claims.paceWatch(locator, gap, pause), nil
 }

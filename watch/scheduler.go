@@ -52,8 +52,23 @@ type Config struct {
 	// it is judged. Default 100: at most that many answers wait in memory.
 	FlushEvery int
 
-	// OnRound, if set, is called after every round, from the scheduler's
-	// goroutine.
+	// Lease is how long a claim on a job holds without renewal (claims.go):
+	// a watcher renews its claims every third of it while it lives, and a
+	// watcher killed mid-round leaves its jobs to the others once it ends.
+	// A request is started only under a claim that outlasts its Timeout.
+	// Default and least 2×Timeout, and the default at least a minute.
+	Lease time.Duration
+	// ClaimBatch is how many jobs a watcher claims at once; default
+	// 4×MaxInFlight.
+	ClaimBatch int
+	// Owner names this watcher in the claims; default the host, the
+	// process id and a random part.
+	Owner string
+
+	// OnRound, if set, is called after every round the scheduler took
+	// part in, from its goroutine. A round another watcher sharing the
+	// store judged has JudgedElsewhere set, and only Locator, Round, At,
+	// Asked and Requests.
 	OnRound func(*Report)
 	// OnChanges, if set, is called with every round's report once it is
 	// judged and before the state is saved. An error fails the round:
@@ -77,8 +92,10 @@ func (c *Config) validate() error {
 	}
 	seen := make(map[string]bool)
 	for _, q := range c.Queries {
-		if q.Key == "" || seen[q.Key] {
-			return paradero.Errorf(paradero.EINVALID, "watch %s: every watch entry needs its own key (%q)", c.Locator.Name(), q.Key)
+		// Keys beginning with "*" name jobs about many entries (claims.go)
+		// and a document's snapshots.
+		if q.Key == "" || seen[q.Key] || strings.HasPrefix(q.Key, "*") {
+			return paradero.Errorf(paradero.EINVALID, "watch %s: every watch entry needs its own key, not beginning with \"*\" (%q)", c.Locator.Name(), q.Key)
 		}
 		seen[q.Key] = true
 	}
@@ -107,6 +124,16 @@ func (c *Config) validate() error {
 	if c.FlushEvery <= 0 {
 		c.FlushEvery = 100
 	}
+	if c.Lease <= 0 {
+		c.Lease = max(time.Minute, 2*c.Timeout)
+	}
+	c.Lease = max(c.Lease, 2*c.Timeout)
+	if c.ClaimBatch <= 0 {
+		c.ClaimBatch = 4 * c.MaxInFlight
+	}
+	if c.Owner == "" {
+		c.Owner = newOwner()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -126,7 +153,13 @@ type Report struct {
 	Changes        []Change
 	// Sightings holds, per watch key, the snapshot that answered it.
 	Sightings map[string]*paradero.Sighting
-	Requests  int // requests made, retries included
+	Requests  int // requests made, retries included, by every watcher
+	// Asked is how many of the round's queries this watcher asked: all of
+	// them unless several share the store.
+	Asked int
+	// JudgedElsewhere is set when another watcher sharing the store
+	// judged the round; the report then says only what this one did.
+	JudgedElsewhere bool
 	// Finding is the source that records the round's gone changes
 	// (finding.go); nil if there were none or the store keeps no
 	// findings.
@@ -137,16 +170,31 @@ type Report struct {
 // Interval, requests at least Gap apart plus jitter, at most MaxInFlight
 // at once, each with its own timeout; exponential backoff after failures
 // and HTTP 429, honouring Retry-After; the state saved after every round so
-// a restart resumes where it stopped. It owns its goroutine: Start, then
-// Close.
+// a restart resumes where it stopped. Watchers sharing a store share each
+// round's work, each job claimed by one of them at a time (claims.go). It
+// owns its goroutine: Start, then Close.
 type Scheduler struct {
-	cfg   Config
-	gate  *gate
-	state *State
-	byKey map[string]Query
+	cfg    Config
+	gate   *gate
+	state  *State
+	byKey  map[string]Query
+	jobs   []*job
+	byJob  map[string]*job
+	shared SharedStore
+	// poll is how often a watcher whose share of a round is done looks
+	// for jobs whose lease ended and for the round's end.
+	poll time.Duration
 
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// job is one request's worth of queries, Queries[lo:hi], claimed under
+// key: the watch key for a per-person locator, "*" for a document that
+// answers everyone.
+type job struct {
+	key    string
+	lo, hi int
 }
 
 // New returns a scheduler for cfg.
@@ -158,8 +206,34 @@ func New(cfg Config) (*Scheduler, error) {
 	for _, q := range cfg.Queries {
 		byKey[q.Key] = q
 	}
-	return &Scheduler{cfg: cfg, byKey: byKey, gate: &gate{gap: cfg.Gap, breakAfter: cfg.BreakAfter, jitter: cfg.Jitter, min: cfg.BackoffMin, max: cfg.BackoffMax,
-		rnd: rand.New(rand.NewPCG(cfg.Seed, 0x7061726164))}}, nil
+	s := &Scheduler{cfg: cfg, byKey: byKey, byJob: make(map[string]*job), poll: min(max(cfg.Lease/4, 10*time.Millisecond), 5*time.Second),
+		gate: &gate{gap: cfg.Gap, breakAfter: cfg.BreakAfter, jitter: cfg.Jitter, min: cfg.BackoffMin, max: cfg.BackoffMax,
+			rnd: rand.New(rand.NewPCG(cfg.Seed, 0x7061726164)), locator: cfg.Locator.Name()}}
+	qs := cfg.Queries
+	batch := cfg.Locator.Batch()
+	if batch <= 0 {
+		batch = max(len(qs), 1)
+	}
+	for lo := 0; lo < len(qs); lo += batch {
+		j := &job{key: qs[lo].Key, lo: lo, hi: min(lo+batch, len(qs))}
+		if batch > 1 {
+			j.key = "*"
+			if j.hi-j.lo < len(qs) {
+				j.key += qs[lo].Key
+			}
+		}
+		s.jobs = append(s.jobs, j)
+		s.byJob[j.key] = j
+	}
+	if ss, ok := cfg.Store.(SharedStore); ok {
+		s.shared = ss
+	} else {
+		s.shared = &localShared{Store: cfg.Store, c: newMemClaims()}
+	}
+	if p, ok := cfg.Store.(Pacer); ok {
+		s.gate.pacer = p
+	}
+	return s, nil
 }
 
 // Load reads the saved state (a new one if none).
@@ -201,6 +275,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 }
 
 // Close stops polling and waits for the scheduler's goroutines to end.
+// Claims it holds are released, for other watchers to take at once.
 func (s *Scheduler) Close() error {
 	if s.cancel == nil {
 		return nil
@@ -212,89 +287,243 @@ func (s *Scheduler) Close() error {
 
 func (s *Scheduler) loop(ctx context.Context) {
 	defer close(s.done)
+	var retryAt time.Time // after a failed round
 	for {
-		if wait := s.state.NextRound.Sub(s.cfg.Now()); wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
+		var due time.Time
+		if s.state != nil {
+			due = s.state.NextRound
 		}
-		if _, err := s.RunRound(ctx); err != nil {
+		if retryAt.After(due) {
+			due = retryAt
+		}
+		if err := sleep(ctx, due.Sub(s.cfg.Now())); err != nil {
+			return
+		}
+		// Another watcher sharing the store may have run the round
+		// meanwhile: the saved state says when the next one is due.
+		err := s.Load(ctx)
+		if err == nil && s.state.NextRound.After(s.cfg.Now()) {
+			continue
+		}
+		if err == nil {
+			_, err = s.RunRound(ctx)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			s.cfg.Logger.Error("watch round failed", "locator", s.cfg.Locator.Name(), "err", err)
 			// A store fault: try again after a pause rather than spin.
-			s.state.NextRound = s.cfg.Now().Add(s.cfg.BackoffMin)
+			retryAt = s.cfg.Now().Add(s.cfg.BackoffMin)
+			continue
+		}
+		retryAt = time.Time{}
+	}
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// errLost says a claim was taken over by another watcher before its job
+// was asked: the job is theirs now.
+var errLost = errors.New("watch: the claim was taken over")
+
+// share is what this watcher did in a round.
+type share struct {
+	mu       sync.Mutex
+	asked    int // queries whose answers it recorded
+	requests int
+}
+
+// RunRound runs the next round now: it reads the saved state, asks about
+// every job of the round it can claim, stores every answer, and — once
+// every job has its answer, from this watcher or another sharing the store
+// — judges the round and saves the state, unless another watcher judges
+// it first (the report then has JudgedElsewhere set).
+func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
+	if err := s.Load(ctx); err != nil {
+		return nil, err
+	}
+	round := s.state.Round + 1
+	loc := s.cfg.Locator.Name()
+	keys := make([]string, len(s.jobs))
+	for i, j := range s.jobs {
+		keys[i] = j.key
+	}
+	at, err := s.shared.OpenWatchRound(ctx, loc, round, keys, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	s.gate.newRound()
+	me := &share{}
+	if at.IsZero() {
+		// Another watcher ran this round and began the next while the
+		// state was read.
+		return s.elsewhere(ctx, round, at, me)
+	}
+	ls := &leases{until: make(map[string]lease)}
+	stop := s.heartbeat(ctx, ls)
+	defer stop()
+	ok := false
+	defer func() {
+		if !ok {
+			// Whatever this watcher still holds is free for the others
+			// at once rather than when its lease ends.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := s.shared.ReleaseWatchClaims(rctx, loc, s.cfg.Owner); err != nil {
+				s.cfg.Logger.Warn("releasing watch claims failed", "locator", loc, "err", err)
+			}
+			cancel()
+		}
+	}()
+	for {
+		n, err := s.pollShare(ctx, round, ls, me)
+		if err != nil {
+			return nil, err
+		}
+		judge, err := s.shared.ClaimWatchJudge(ctx, loc, round, s.cfg.Owner, s.cfg.Lease)
+		if err != nil {
+			return nil, err
+		}
+		if judge {
+			rep, err := s.judge(ctx, round, at, me)
+			ok = err == nil
+			return rep, err
+		}
+		if rep, err := s.elsewhere(ctx, round, at, me); err == nil {
+			ok = true
+			return rep, nil
+		} else if !errors.Is(err, errNotJudged) {
+			return nil, err
+		}
+		// Other watchers hold the rest of the round, or judge it: look
+		// again in a while, for its end or for leases that ended.
+		if n == 0 {
+			if err := sleep(ctx, s.poll); err != nil {
+				return nil, err
+			}
 		}
 	}
 }
 
-// RunRound asks about every watched person once, stores every answer,
-// judges the round and saves the state. Load must have been called (Start
-// does).
-func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
-	if s.state == nil {
-		if err := s.Load(ctx); err != nil {
-			return nil, err
+var errNotJudged = errors.New("watch: the round is not judged yet")
+
+// elsewhere returns the report of a round another watcher judged, or
+// errNotJudged.
+func (s *Scheduler) elsewhere(ctx context.Context, round int, at time.Time, me *share) (*Report, error) {
+	if err := s.Load(ctx); err != nil {
+		return nil, err
+	}
+	if s.state.Round < round {
+		if at.IsZero() {
+			return nil, fmt.Errorf("watch %s: the store's rounds are past round %d, but its saved state is not", s.cfg.Locator.Name(), round)
 		}
+		return nil, errNotJudged
 	}
-	at := s.cfg.Now()
-	loc := s.cfg.Locator
-	qs := s.cfg.Queries
-	batch := loc.Batch()
-	if batch <= 0 {
-		batch = max(len(qs), 1)
+	me.mu.Lock()
+	rep := &Report{Locator: s.cfg.Locator.Name(), Round: round, At: at, Asked: me.asked, Requests: me.requests, JudgedElsewhere: true}
+	me.mu.Unlock()
+	s.cfg.Logger.Info("watch round judged by another watcher", "locator", rep.Locator, "round", round, "asked", rep.Asked, "requests", rep.Requests)
+	if s.cfg.OnRound != nil {
+		s.cfg.OnRound(rep)
 	}
-	s.gate.newRound()
-	type job struct{ lo, hi int }
-	jobs := make(chan job)
-	answers := make([]Answer, len(qs))
-	rep := &Report{Locator: loc.Name(), At: at, Sightings: make(map[string]*paradero.Sighting)}
+	return rep, nil
+}
+
+// pollShare claims jobs of round, a few at a time, and asks about them
+// until none is left to claim; their answers are stored and kept with
+// their claims. It returns how many jobs it took.
+func (s *Scheduler) pollShare(ctx context.Context, round int, ls *leases, me *share) (int, error) {
+	loc := s.cfg.Locator.Name()
 	var (
 		mu       sync.Mutex
 		firstErr error
+		taken    int
 		wg       sync.WaitGroup
 	)
+	cctx, stopClaims := context.WithCancel(ctx)
+	defer stopClaims()
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
 		}
 		mu.Unlock()
+		stopClaims()
 	}
-	buf := &snapBuffer{store: s.cfg.Store, n: s.cfg.FlushEvery, sightings: rep.Sightings}
-	for range min(s.cfg.MaxInFlight, (len(qs)+batch-1)/batch) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				got, n, err := s.ask(ctx, qs[j.lo:j.hi], buf)
-				mu.Lock()
-				rep.Requests += n
-				if err == nil {
-					copy(answers[j.lo:j.hi], got)
-				}
-				mu.Unlock()
-				if err != nil {
+	buf := &snapBuffer{store: s.cfg.Store, shared: s.shared, locator: loc, round: round, owner: s.cfg.Owner, n: s.cfg.FlushEvery,
+		sightings: make(map[string]*paradero.Sighting), me: me, leases: ls, logger: s.cfg.Logger}
+	jobs := make(chan *job)
+	wg.Go(func() {
+		defer close(jobs)
+		for {
+			start := time.Now()
+			keys, err := s.shared.ClaimWatch(cctx, loc, round, s.cfg.Owner, s.cfg.Lease, s.cfg.ClaimBatch)
+			if err != nil {
+				if cctx.Err() == nil {
 					fail(err)
 				}
+				return
 			}
-		}()
-	}
-	for lo := 0; lo < len(qs); lo += batch {
-		select {
-		case jobs <- job{lo, min(lo+batch, len(qs))}:
-		case <-ctx.Done():
+			if len(keys) == 0 {
+				return
+			}
+			ls.add(keys, start, time.Now(), s.cfg.Lease)
+			for _, k := range keys {
+				j := s.byJob[k]
+				if j == nil {
+					// A job this watcher does not know: watchers sharing the
+					// store run different configurations. Answer it empty,
+					// so the round can end.
+					s.cfg.Logger.Warn("claimed a watch job this watcher does not have; do all watchers sharing the store have the same configuration?", "locator", loc, "job", k)
+					buf.done(k, nil, nil, 0)
+					continue
+				}
+				select {
+				case jobs <- j:
+				case <-cctx.Done():
+					return
+				}
+			}
 		}
-		if ctx.Err() != nil {
-			break
-		}
+	})
+	for range s.cfg.MaxInFlight {
+		wg.Go(func() {
+			for j := range jobs {
+				if cctx.Err() != nil {
+					continue
+				}
+				mu.Lock()
+				taken++
+				mu.Unlock()
+				qs := s.cfg.Queries[j.lo:j.hi]
+				got, n, err := s.ask(ctx, j.key, qs, buf, ls)
+				me.mu.Lock()
+				me.requests += n
+				me.mu.Unlock()
+				switch {
+				case errors.Is(err, errLost):
+					s.cfg.Logger.Info("a watch claim was taken over before its job was asked", "locator", loc, "job", j.key)
+				case err != nil:
+					fail(err)
+				default:
+					buf.done(j.key, qs, got, n)
+				}
+			}
+		})
 	}
-	close(jobs)
 	wg.Wait()
 	// Answers received are evidence: they are stored even when the round
 	// is cut short by Close.
@@ -305,10 +534,126 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 		firstErr = err
 	}
 	if firstErr != nil {
-		return nil, firstErr
+		return taken, firstErr
 	}
-	if err := ctx.Err(); err != nil {
+	return taken, ctx.Err()
+}
+
+// heartbeat renews, every third of a lease, whatever this watcher holds,
+// until the returned function is called; claims the store no longer says
+// are this watcher's are dropped from ls, so they are not asked.
+func (s *Scheduler) heartbeat(ctx context.Context, ls *leases) func() {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			start := time.Now()
+			held, err := s.shared.RenewWatchClaims(ctx, s.cfg.Locator.Name(), s.cfg.Owner, s.cfg.Lease)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.cfg.Logger.Warn("renewing watch claims failed", "locator", s.cfg.Locator.Name(), "err", err)
+				}
+				continue
+			}
+			ls.renewed(held, start, s.cfg.Lease)
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// leases are the claims a watcher holds, each with when it ends by the
+// watcher's own clock — reckoned from before the claim or renewal was
+// asked, so never later than the store's — and since when the watcher
+// knows it holds it.
+type leases struct {
+	mu    sync.Mutex
+	until map[string]lease
+}
+
+type lease struct{ since, until time.Time }
+
+func (l *leases) add(keys []string, asked, got time.Time, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		l.until[k] = lease{since: got, until: asked.Add(d)}
+	}
+}
+
+// renewed records a renewal asked at asked that found held: a claim it
+// did not find, and known before it was asked, was taken over.
+func (l *leases) renewed(held []string, asked time.Time, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	found := make(map[string]bool, len(held))
+	for _, k := range held {
+		found[k] = true
+	}
+	for k, c := range l.until {
+		switch {
+		case found[k]:
+			l.until[k] = lease{since: c.since, until: asked.Add(d)}
+		case c.since.Before(asked):
+			delete(l.until, k)
+		}
+	}
+}
+
+// holds reports whether the claim on key lasts past t.
+func (l *leases) holds(key string, t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.until[key]
+	return ok && c.until.After(t)
+}
+
+func (l *leases) drop(keys []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		delete(l.until, k)
+	}
+}
+
+// judge judges round from every answer kept with its claims, records what
+// it decided, and saves the state; this watcher holds the judging.
+func (s *Scheduler) judge(ctx context.Context, round int, at time.Time, me *share) (*Report, error) {
+	loc := s.cfg.Locator.Name()
+	results, err := s.shared.WatchRoundResults(ctx, loc, round)
+	if err != nil {
 		return nil, err
+	}
+	me.mu.Lock()
+	rep := &Report{Locator: loc, At: at, Sightings: make(map[string]*paradero.Sighting), Asked: me.asked}
+	me.mu.Unlock()
+	answers := make([]Answer, 0, len(s.cfg.Queries))
+	for _, j := range s.jobs {
+		b, ok := results[j.key]
+		if !ok {
+			continue
+		}
+		r, err := decodeResult(b)
+		if err != nil {
+			return nil, fmt.Errorf("watch %s: the answer kept for job %s: %w", loc, j.key, err)
+		}
+		rep.Requests += r.Requests
+		for _, a := range r.Answers {
+			if _, ok := s.byKey[a.Key]; !ok {
+				continue
+			}
+			answers = append(answers, a.answer())
+			if r.Sighting != nil {
+				rep.Sightings[a.Key] = r.Sighting
+			}
+		}
 	}
 	rep.Health, rep.Changes = s.state.Observe(at, answers, s.cfg.Rule)
 	for i := range rep.Changes {
@@ -317,7 +662,7 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	rep.Round, rep.UnhealthySince = s.state.Round, s.state.UnhealthySince
 	s.state.NextRound = at.Add(s.cfg.Interval)
 	// What the round decided is recorded before its state is saved: if
-	// recording fails the state is not saved, and the next round judges
+	// recording fails the state is not saved, and the round is judged
 	// again — recorded twice after a crash at worst, never lost.
 	rejudge := func(err error) (*Report, error) {
 		s.state = nil
@@ -342,22 +687,30 @@ func (s *Scheduler) RunRound(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Store.SaveWatchState(ctx, loc.Name(), b); err != nil {
-		return nil, err
+	if err := s.shared.SaveWatchRound(ctx, loc, round, s.cfg.Owner, b); err != nil {
+		if paradero.ErrorCode(err) == paradero.ECONFLICT {
+			// This watcher's judging lease ended and another judged the
+			// round: theirs is the state.
+			if rep, eerr := s.elsewhere(ctx, round, at, me); eerr == nil {
+				return rep, nil
+			}
+		}
+		return rejudge(err)
 	}
-	s.cfg.Logger.Info("watch round", "locator", loc.Name(), "round", rep.Round, "healthy", rep.Health.Healthy,
+	s.cfg.Logger.Info("watch round", "locator", loc, "round", rep.Round, "healthy", rep.Health.Healthy,
 		"answers", rep.Health.Answers, "found", rep.Health.Found, "not_found", rep.Health.NotFound,
-		"failed", rep.Health.Failed, "changes", len(rep.Changes), "requests", rep.Requests)
+		"failed", rep.Health.Failed, "changes", len(rep.Changes), "requests", rep.Requests, "asked", rep.Asked)
 	if s.cfg.OnRound != nil {
 		s.cfg.OnRound(rep)
 	}
 	return rep, nil
 }
 
-// ask makes one request about qs, with retries and backoff, and hands
-// every snapshot to buf. It returns the answers and the number of requests
-// made; an error only for the context's end or a store fault.
-func (s *Scheduler) ask(ctx context.Context, qs []Query, buf *snapBuffer) ([]Answer, int, error) {
+// ask makes one request about qs, the job key, with retries and backoff,
+// and hands every snapshot to buf. It returns the answers and the number
+// of requests made; an error only for the context's end, a store fault, or
+// errLost if the claim on the job ends before a request can.
+func (s *Scheduler) ask(ctx context.Context, key string, qs []Query, buf *snapBuffer, ls *leases) ([]Answer, int, error) {
 	loc := s.cfg.Locator
 	for attempt := 1; ; attempt++ {
 		if s.gate.broken() {
@@ -367,6 +720,11 @@ func (s *Scheduler) ask(ctx context.Context, qs []Query, buf *snapBuffer) ([]Ans
 		}
 		if err := s.gate.wait(ctx); err != nil {
 			return nil, attempt - 1, err
+		}
+		// A request is made only under a claim that outlasts it: another
+		// watcher never asks about the job at the same time.
+		if !ls.holds(key, time.Now().Add(s.cfg.Timeout)) {
+			return nil, attempt - 1, errLost
 		}
 		rctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 		resp, err := loc.Ask(rctx, qs)
@@ -391,7 +749,9 @@ func (s *Scheduler) ask(ctx context.Context, qs []Query, buf *snapBuffer) ([]Ans
 			s.gate.ok()
 			return resp.Answers, attempt, nil
 		}
-		s.gate.fail(resp.RetryAfter)
+		if err := s.gate.fail(ctx, resp.RetryAfter); err != nil {
+			return nil, attempt, err
+		}
 		// A block is not retried in the round: asking again at once is
 		// what gets a client blocked for good.
 		if blocked || attempt >= s.cfg.MaxAttempts {
@@ -401,16 +761,33 @@ func (s *Scheduler) ask(ctx context.Context, qs []Query, buf *snapBuffer) ([]Ans
 }
 
 // snapBuffer collects a round's snapshots and stores them FlushEvery at a
-// time, in one transaction when the store is a BatchStore. The sighting of
-// each snapshot is recorded for every key it answered, later ones
-// overriding earlier ones (a retry's answer over the failure's).
+// time, in one transaction when the store is a BatchStore; then it keeps
+// the answers of the jobs done with their claims, which ends them. The
+// sighting of each snapshot is recorded for every key it answered, later
+// ones overriding earlier ones (a retry's answer over the failure's).
 type snapBuffer struct {
 	mu        sync.Mutex // held while flushing, so snapshots are stored in the order added
 	store     Store
+	shared    SharedStore
+	locator   string
+	round     int
+	owner     string
 	n         int
 	snaps     []*paradero.Snapshot
 	keys      [][]Query
 	sightings map[string]*paradero.Sighting
+	finished  []finished
+	me        *share
+	leases    *leases
+	logger    *slog.Logger
+}
+
+// finished is a job asked and answered, whose answers wait to be kept.
+type finished struct {
+	key      string
+	qs       []Query
+	answers  []Answer
+	requests int
 }
 
 func (b *snapBuffer) add(ctx context.Context, qs []Query, snap *paradero.Snapshot) error {
@@ -424,6 +801,14 @@ func (b *snapBuffer) add(ctx context.Context, qs []Query, snap *paradero.Snapsho
 	return b.flushLocked(ctx)
 }
 
+// done records a job's answers; they are kept with its claim once its
+// snapshots are stored, at the next flush.
+func (b *snapBuffer) done(key string, qs []Query, answers []Answer, requests int) {
+	b.mu.Lock()
+	b.finished = append(b.finished, finished{key: key, qs: qs, answers: answers, requests: requests})
+	b.mu.Unlock()
+}
+
 func (b *snapBuffer) flush(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -431,33 +816,72 @@ func (b *snapBuffer) flush(ctx context.Context) error {
 }
 
 func (b *snapBuffer) flushLocked(ctx context.Context) error {
-	if len(b.snaps) == 0 {
-		return nil
-	}
-	var sgs []*paradero.Sighting
-	if bs, ok := b.store.(BatchStore); ok {
-		var err error
-		if sgs, err = bs.RecordSnapshots(ctx, b.snaps); err != nil {
-			return err
-		}
-	} else {
-		for _, sn := range b.snaps {
-			sg, err := b.store.RecordSnapshot(ctx, sn)
-			if err != nil {
+	if len(b.snaps) > 0 {
+		var sgs []*paradero.Sighting
+		if bs, ok := b.store.(BatchStore); ok {
+			var err error
+			if sgs, err = bs.RecordSnapshots(ctx, b.snaps); err != nil {
 				return err
 			}
-			sgs = append(sgs, sg)
+		} else {
+			for _, sn := range b.snaps {
+				sg, err := b.store.RecordSnapshot(ctx, sn)
+				if err != nil {
+					return err
+				}
+				sgs = append(sgs, sg)
+			}
+		}
+		if len(sgs) != len(b.snaps) {
+			return fmt.Errorf("watch: the store returned %d sightings for %d snapshots", len(sgs), len(b.snaps))
+		}
+		for i, qs := range b.keys {
+			for _, q := range qs {
+				b.sightings[q.Key] = sgs[i]
+			}
+		}
+		b.snaps, b.keys = b.snaps[:0], b.keys[:0]
+	}
+	if len(b.finished) == 0 {
+		return nil
+	}
+	// Every snapshot of a finished job is stored: keep its answers.
+	results := make(map[string][]byte, len(b.finished))
+	for _, f := range b.finished {
+		if f.qs == nil {
+			results[f.key] = nil
+			continue
+		}
+		r, err := encodeResult(f.answers, f.requests, b.sightings[f.qs[0].Key])
+		if err != nil {
+			return err
+		}
+		results[f.key] = r
+	}
+	lost, err := b.shared.AnswerWatchClaims(ctx, b.locator, b.round, b.owner, results)
+	if err != nil {
+		return err
+	}
+	if len(lost) > 0 {
+		// Asked here after the lease ended and another watcher took the
+		// job over: its answer is stored as evidence, but theirs counts.
+		b.logger.Warn("watch claims were taken over before their answers were kept", "locator", b.locator, "jobs", len(lost))
+	}
+	isLost := make(map[string]bool, len(lost))
+	for _, k := range lost {
+		isLost[k] = true
+	}
+	keys := make([]string, 0, len(b.finished))
+	b.me.mu.Lock()
+	for _, f := range b.finished {
+		keys = append(keys, f.key)
+		if !isLost[f.key] {
+			b.me.asked += len(f.qs)
 		}
 	}
-	if len(sgs) != len(b.snaps) {
-		return fmt.Errorf("watch: the store returned %d sightings for %d snapshots", len(sgs), len(b.snaps))
-	}
-	for i, qs := range b.keys {
-		for _, q := range qs {
-			b.sightings[q.Key] = sgs[i]
-		}
-	}
-	b.snaps, b.keys = b.snaps[:0], b.keys[:0]
+	b.me.mu.Unlock()
+	b.leases.drop(keys)
+	b.finished = b.finished[:0]
 	return nil
 }
 
@@ -497,7 +921,10 @@ func (s *Scheduler) snapshot(qs []Query, resp *Response) *paradero.Snapshot {
 
 // gate spaces requests Gap apart plus jitter, and pauses them after
 // failures: the pause doubles from BackoffMin to BackoffMax, or is what
-// Retry-After asked if that is longer, and ends at the first success.
+// Retry-After asked if that is longer, and ends at the first success. With
+// a Pacer for a store the spacing and the pauses are the store's, shared
+// by every watcher of the locator; the doubling and the streak of failures
+// stay each watcher's own.
 type gate struct {
 	mu            sync.Mutex
 	next          time.Time
@@ -507,32 +934,33 @@ type gate struct {
 	rnd           *rand.Rand
 	streak        int // failed requests in a row
 	breakAfter    int
+	pacer         Pacer
+	locator       string
 }
 
 func (g *gate) wait(ctx context.Context) error {
 	g.mu.Lock()
+	gap := g.gap + time.Duration(g.jitter*g.rnd.Float64()*float64(g.gap))
+	if g.pacer != nil {
+		g.mu.Unlock()
+		d, err := g.pacer.PaceWatch(ctx, g.locator, gap, 0)
+		if err != nil {
+			return err
+		}
+		return sleep(ctx, d)
+	}
 	now := time.Now()
 	t := g.next
 	if t.Before(now) {
 		t = now
 	}
-	g.next = t.Add(g.gap + time.Duration(g.jitter*g.rnd.Float64()*float64(g.gap)))
+	g.next = t.Add(gap)
 	g.mu.Unlock()
-	if d := t.Sub(now); d > 0 {
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tm.C:
-		}
-	}
-	return ctx.Err()
+	return sleep(ctx, t.Sub(now))
 }
 
-func (g *gate) fail(retryAfter time.Duration) {
+func (g *gate) fail(ctx context.Context, retryAfter time.Duration) error {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	g.streak++
 	if g.backoff == 0 {
 		g.backoff = g.min
@@ -540,9 +968,16 @@ func (g *gate) fail(retryAfter time.Duration) {
 		g.backoff = min(2*g.backoff, g.max)
 	}
 	d := max(g.backoff, min(retryAfter, 24*time.Hour))
+	if g.pacer != nil {
+		g.mu.Unlock()
+		_, err := g.pacer.PaceWatch(ctx, g.locator, 0, d)
+		return err
+	}
+	defer g.mu.Unlock()
 	if t := time.Now().Add(d); t.After(g.next) {
 		g.next = t
 	}
+	return nil
 }
 
 func (g *gate) ok() {

@@ -119,11 +119,22 @@ type Sim struct {
 
 	mu       sync.Mutex
 	requests int
+	inFlight map[string]int
+	queries  map[string]*SimQueryStats
+}
+
+// SimQueryStats is what the simulator saw of one query: how many requests
+// asked it, and the most that asked it at once. Watchers sharing a store
+// never ask about one person twice at once: Peak above 1 is a violation.
+type SimQueryStats struct {
+	Requests int
+	Peak     int
 }
 
 // NewSim returns a simulator of sc.
 func NewSim(sc *Scenario) *Sim {
-	s := &Sim{sc: sc, Now: time.Now, byA: make(map[string]int), byName: make(map[string]int)}
+	s := &Sim{sc: sc, Now: time.Now, byA: make(map[string]int), byName: make(map[string]int),
+		inFlight: make(map[string]int), queries: make(map[string]*SimQueryStats)}
 	for i, p := range sc.Persons {
 		if a := digits(p.ANumber); a != "" {
 			s.byA[a+"|"+foldName(p.CountryOfBirth)] = i
@@ -165,11 +176,39 @@ func (s *Sim) fault(t time.Time) *SimFault {
 
 func usCustody(c string) bool { return c == "" || c == "ICE" }
 
+// QueryStats returns, for every query asked — the request's path and
+// query string, as the adapter sent them — how often it was asked and the
+// most requests for it in flight at once (a slow answer is in flight for
+// its delay).
+func (s *Sim) QueryStats() map[string]SimQueryStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]SimQueryStats, len(s.queries))
+	for k, q := range s.queries {
+		out[k] = *q
+	}
+	return out
+}
+
 // ServeHTTP answers one request.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Path + "?" + r.URL.RawQuery
 	s.mu.Lock()
 	s.requests++
+	st := s.queries[q]
+	if st == nil {
+		st = &SimQueryStats{}
+		s.queries[q] = st
+	}
+	st.Requests++
+	s.inFlight[q]++
+	st.Peak = max(st.Peak, s.inFlight[q])
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight[q]--
+		s.mu.Unlock()
+	}()
 	now := s.Now()
 	if f := s.fault(now); f != nil {
 		switch f.Kind {

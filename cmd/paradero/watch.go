@@ -13,12 +13,21 @@ import (
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/alert"
 	"github.com/paradero/paradero/ingest"
+	"github.com/paradero/paradero/postgres"
 	"github.com/paradero/paradero/sqlite"
 	"github.com/paradero/paradero/watch"
 )
 
-// The embedded store keeps a round's answers in one transaction.
-var _ watch.BatchStore = (*sqlite.DB)(nil)
+// The embedded store keeps a round's answers in one transaction. Both
+// stores keep the claims that let several watchers share one store's
+// rounds; PostgreSQL, which several servers share, also paces every
+// watcher's requests to a locator together.
+var (
+	_ watch.BatchStore  = (*sqlite.DB)(nil)
+	_ watch.SharedStore = (*sqlite.DB)(nil)
+	_ watch.SharedStore = (*postgres.DB)(nil)
+	_ watch.Pacer       = (*postgres.DB)(nil)
+)
 
 const watchUsage = `
 watch --config FILE [--once]
@@ -28,8 +37,10 @@ politely (rate limit, jitter, backoff, Retry-After), and keeps every answer as
 a locator-snapshot source, byte for byte and in the ledger. Prints every
 change (appeared, moved, left, gone, reappeared) by watch key — never a name —
 and says when a source is unhealthy. State is kept in the store: a restart
-resumes where it stopped. --once runs one round of each locator, sends the
-alerts that are due, and exits. Followers (see 'paradero follow') are told
+resumes where it stopped. Several watchers on one PostgreSQL database (one
+per server) share each round: every person is asked about by one of them
+at a time, and one judges the round. --once runs one round of each locator,
+sends the alerts that are due, and exits. Followers (see 'paradero follow') are told
 of changes by e-mail, webhook and in the app; the configuration's "alerts"
 object sets the SMTP relay and the webhooks. The configuration is documented
 in docs/watch.md.
@@ -140,6 +151,7 @@ type locatorConfig struct {
 	Interval    string            `json:"interval,omitempty"`
 	Gap         string            `json:"gap,omitempty"`
 	Timeout     string            `json:"timeout,omitempty"`
+	Lease       string            `json:"lease,omitempty"` // how long a watcher's claim on a job holds unrenewed
 	MaxInFlight int               `json:"max_in_flight,omitempty"`
 	Confirm     int               `json:"confirm,omitempty"`
 }
@@ -160,7 +172,7 @@ func (c *watchConfig) validate() error {
 				return paradero.Errorf(paradero.EINVALID, "locator %s: %s is not on loopback; set allow_remote to poll a real locator", l.Name, l.URL)
 			}
 		}
-		for _, d := range []string{l.Interval, l.Gap, l.Timeout} {
+		for _, d := range []string{l.Interval, l.Gap, l.Timeout, l.Lease} {
 			if _, err := parseDur(d); err != nil {
 				return paradero.Errorf(paradero.EINVALID, "locator %s: %v", l.Name, err)
 			}
@@ -274,6 +286,10 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		mu.Lock()
 		defer mu.Unlock()
 		c.print(r)
+		if r.JudgedElsewhere {
+			// The watcher that judged it keeps its health and signs.
+			return
+		}
 		// The dashboard shows every locator's health from this summary.
 		if err := watch.SaveHealth(ctx, store, r); err != nil {
 			c.g.logger.Error("saving the locators' health failed", "locator", r.Locator, "err", err)
@@ -291,8 +307,9 @@ func (c *watchCommand) Run(ctx context.Context, args []string) error {
 		interval, _ := parseDur(lc.Interval)
 		gap, _ := parseDur(lc.Gap)
 		timeout, _ := parseDur(lc.Timeout)
+		lease, _ := parseDur(lc.Lease)
 		s, err := watch.New(watch.Config{Locator: loc, Queries: cfg.Watch, Store: store, Interval: interval, Gap: gap,
-			Timeout: timeout, MaxInFlight: lc.MaxInFlight, Rule: watch.Rule{Confirm: lc.Confirm},
+			Timeout: timeout, Lease: lease, MaxInFlight: lc.MaxInFlight, Rule: watch.Rule{Confirm: lc.Confirm},
 			Seed: uint64(time.Now().UnixNano()), OnRound: onRound, OnChanges: onChanges, Logger: c.g.logger})
 		if err != nil {
 			return err
@@ -419,6 +436,11 @@ func (c *watchCommand) dispatcher(cfg *watchConfig) (*alert.Dispatcher, error) {
 
 func (c *watchCommand) print(r *watch.Report) {
 	w := c.g.stdout
+	if r.JudgedElsewhere {
+		fmt.Fprintf(w, "%s round %d at %s: judged by another watcher; %d of its queries asked here\n",
+			r.Locator, r.Round, r.At.Format(time.RFC3339), r.Asked)
+		return
+	}
 	h := r.Health
 	state := "healthy"
 	if !h.Healthy {
@@ -426,6 +448,10 @@ func (c *watchCommand) print(r *watch.Report) {
 	}
 	fmt.Fprintf(w, "%s round %d at %s: %d answers (%d found, %d not found, %d failed); %s\n",
 		r.Locator, r.Round, r.At.Format(time.RFC3339), h.Answers, h.Found, h.NotFound, h.Failed, state)
+	if r.Asked != h.Answers {
+		// Other watchers sharing the store asked the rest.
+		fmt.Fprintf(w, "  %d of its queries asked here\n", r.Asked)
+	}
 	for _, ch := range r.Changes {
 		switch ch.Kind {
 		case watch.Gone:
