@@ -14,7 +14,7 @@ type FollowKind string
 const (
 	FollowPerson   FollowKind = "person"   // a person of the store (a cluster of records)
 	FollowWatch    FollowKind = "watch"    // a watch entry: a person as a locator watch knows them, by its key
-	FollowCase     FollowKind = "case"     // a case (nothing raises notices for cases yet)
+	FollowCase     FollowKind = "case"     // a case: the notices about every person it concerns
 	FollowFacility FollowKind = "facility" // everyone moved into, out of or held at a facility
 )
 
@@ -85,11 +85,19 @@ func (f *Follow) Validate() error {
 }
 
 // CanFollow reports whether a user with role r may follow objects of this
-// kind: only who may see an object may hear of it. For now that is who
-// browses evidence (admins and documenters); lawyers will follow the
-// people of their cases and families their tracing requests once those
-// exist.
-func CanFollow(r Role, kind FollowKind) bool { return r.Can(PermBrowseEvidence) }
+// kind: only who may see an object may hear of it. Who browses evidence
+// (admins and documenters) follows anything; lawyers, who see their cases
+// and the people of those cases, follow persons and cases (which ones is
+// the web's access rule). Family members and the public follow nothing.
+func CanFollow(r Role, kind FollowKind) bool {
+	switch {
+	case r.Can(PermBrowseEvidence):
+		return true
+	case r.Can(PermViewCases):
+		return kind == FollowPerson || kind == FollowCase
+	}
+	return false
+}
 
 // FollowFilter selects follows. Zero fields select everything.
 type FollowFilter struct {
@@ -125,7 +133,10 @@ type Notice struct {
 	Detail   string // plain words without personal data, e.g. "not found 3 of 3 attempts"
 }
 
-// Subjects returns what the notice is about, as follows name objects.
+// Subjects returns what the notice is about, as follows name objects. A
+// notice about a person is also about every case that concerns the person
+// (through an anchor record of theirs, CasePerson): the stores add the
+// followers of those cases when they queue it, each user once.
 func (n *Notice) Subjects() []string {
 	var out []string
 	if n.WatchKey != "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -194,11 +195,67 @@ func (s *DB) CreateNotices(ctx context.Context, ns []*paradero.Notice) (int, err
 			return 0, internal(op, err)
 		}
 		queued += int(tag.RowsAffected())
+		k, err := queueCaseFollowers(ctx, tx, n, now)
+		if err != nil {
+			return 0, internal(op, err)
+		}
+		queued += k
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Err: err}
 	}
 	return queued, nil
+}
+
+// queueCaseFollowers queues notice n for the followers of every case that
+// concerns its person (through an anchor record the person holds now),
+// as long as they may still see the case: who manages cases, or a lawyer
+// assigned to it (an unassigned lawyer hears no more). A user queued
+// already for n, by following the person or another of its cases, is not
+// queued twice. Returns how many it queued.
+func queueCaseFollowers(ctx context.Context, tx pgx.Tx, n *paradero.Notice, now time.Time) (int, error) {
+	if n.PersonID <= 0 {
+		return 0, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT f.user_id, u.role,
+			bool_or(EXISTS (SELECT 1 FROM case_lawyers cl WHERE cl.case_id = cp.case_id AND cl.user_id = f.user_id))
+		FROM person_records pr
+		JOIN case_people cp ON cp.record_id = pr.record_id
+		JOIN follows f ON f.kind = $1 AND f.object = cp.case_id::text
+		JOIN users u ON u.id = f.user_id
+		WHERE pr.person_id = $2 GROUP BY f.user_id, u.role ORDER BY f.user_id`, string(paradero.FollowCase), n.PersonID)
+	if err != nil {
+		return 0, fmt.Errorf("case followers: %w", err)
+	}
+	var users []int64
+	for rows.Next() {
+		var (
+			id       int64
+			role     string
+			assigned bool
+		)
+		if err := rows.Scan(&id, &role, &assigned); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("case followers: %w", err)
+		}
+		if assigned || paradero.Role(role).Can(paradero.PermManageCases) {
+			users = append(users, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("case followers: %w", err)
+	}
+	if len(users) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO alert_items (user_id, notice_id, created_at)
+		SELECT u, $2::bigint, $3::timestamptz FROM unnest($1::bigint[]) AS u ORDER BY u
+		ON CONFLICT (user_id, notice_id) DO NOTHING`, users, n.ID, now)
+	if err != nil {
+		return 0, fmt.Errorf("queue case followers: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 const noticeColumns = `n.id, n.kind, n.change, n.at, n.locator, n.watch_key, n.person_id, n.from_facility, n.to_facility, n.source_id, n.detail`

@@ -155,9 +155,69 @@ func (s *DB) CreateNotices(ctx context.Context, ns []*paradero.Notice) (int, err
 			}
 			queued += int(k)
 		}
+		k, err := queueCaseFollowers(ctx, tx, n, now)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", op, err)
+		}
+		queued += k
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, &paradero.Error{Code: paradero.EUNAVAILABLE, Op: op, Err: err}
+	}
+	return queued, nil
+}
+
+// queueCaseFollowers queues notice n for the followers of every case that
+// concerns its person (through an anchor record the person holds now),
+// as long as they may still see the case: who manages cases, or a lawyer
+// assigned to it (an unassigned lawyer hears no more). A user queued
+// already for n, by following the person or another of its cases, is not
+// queued twice. Returns how many it queued.
+func queueCaseFollowers(ctx context.Context, tx *sql.Tx, n *paradero.Notice, now time.Time) (int, error) {
+	if n.PersonID <= 0 {
+		return 0, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT f.user_id, u.role,
+			max(EXISTS (SELECT 1 FROM case_lawyers cl WHERE cl.case_id = cp.case_id AND cl.user_id = f.user_id))
+		FROM person_records pr
+		JOIN case_people cp ON cp.record_id = pr.record_id
+		JOIN follows f ON f.kind = ? AND f.object = CAST(cp.case_id AS TEXT)
+		JOIN users u ON u.id = f.user_id
+		WHERE pr.person_id = ? GROUP BY f.user_id, u.role ORDER BY f.user_id`, string(paradero.FollowCase), n.PersonID)
+	if err != nil {
+		return 0, fmt.Errorf("case followers: %w", err)
+	}
+	var users []int64
+	for rows.Next() {
+		var (
+			id       int64
+			role     string
+			assigned bool
+		)
+		if err := rows.Scan(&id, &role, &assigned); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("case followers: %w", err)
+		}
+		if assigned || paradero.Role(role).Can(paradero.PermManageCases) {
+			users = append(users, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("case followers: %w", err)
+	}
+	queued := 0
+	for _, id := range users {
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_items (user_id, notice_id, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, notice_id) DO NOTHING`, id, n.ID, now.UnixMicro())
+		if err != nil {
+			return 0, fmt.Errorf("queue case followers: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("queue case followers: %w", err)
+		}
+		queued += int(k)
 	}
 	return queued, nil
 }

@@ -39,6 +39,7 @@ func RunAlerts(t *testing.T, h AlertHarness) {
 		{"FollowAccess", testFollowAccess},
 		{"FindFollows", testFindFollows},
 		{"NoticesReachFollowers", testNoticesReachFollowers},
+		{"NoticesReachCaseFollowers", testNoticesReachCaseFollowers},
 		{"Digest", testDigest},
 		{"OutboxSurvivesRestart", testOutboxSurvivesRestart},
 		{"RetryAndGiveUp", testRetryAndGiveUp},
@@ -119,6 +120,7 @@ func testFollowAccess(t *testing.T, h AlertHarness) {
 	s := h.Open(t)
 	doc := alertUser(t, s, "doc@example.org", paradero.RoleDocumenter)
 	fam := alertUser(t, s, "fam@example.org", paradero.RoleFamily)
+	lawyer := alertUser(t, s, "lawyer@example.org", paradero.RoleLawyer)
 	off := alertUser(t, s, "off@example.org", paradero.RoleAdmin)
 	if _, err := s.UpdateUser(t.Context(), off.ID, paradero.UserUpdate{Disabled: new(true)}); err != nil {
 		t.Fatal(err)
@@ -133,6 +135,13 @@ func testFollowAccess(t *testing.T, h AlertHarness) {
 		{nil, paradero.Follow{UserID: doc.ID, Kind: paradero.FollowFacility, Object: "EL VALLE"}, ""},
 		{nil, paradero.Follow{UserID: doc.ID, Kind: paradero.FollowFacility, Object: "EL VALLE"}, paradero.ECONFLICT},
 		{nil, paradero.Follow{UserID: fam.ID, Kind: paradero.FollowWatch, Object: "w1"}, paradero.EFORBIDDEN},
+		{nil, paradero.Follow{UserID: fam.ID, Kind: paradero.FollowCase, Object: "1"}, paradero.EFORBIDDEN},
+		// Lawyers follow persons and cases (which ones is the web's rule),
+		// never a facility or a watch entry, which lead to everyone.
+		{nil, paradero.Follow{UserID: lawyer.ID, Kind: paradero.FollowCase, Object: "1"}, ""},
+		{nil, paradero.Follow{UserID: lawyer.ID, Kind: paradero.FollowPerson, Object: "12"}, ""},
+		{nil, paradero.Follow{UserID: lawyer.ID, Kind: paradero.FollowWatch, Object: "w1"}, paradero.EFORBIDDEN},
+		{nil, paradero.Follow{UserID: lawyer.ID, Kind: paradero.FollowFacility, Object: "EL VALLE"}, paradero.EFORBIDDEN},
 		{nil, paradero.Follow{UserID: off.ID, Kind: paradero.FollowWatch, Object: "w1"}, paradero.EFORBIDDEN},
 		{nil, paradero.Follow{UserID: 424242, Kind: paradero.FollowWatch, Object: "w1"}, paradero.ENOTFOUND},
 		{nil, paradero.Follow{UserID: doc.ID, Kind: paradero.FollowPerson, Object: "x"}, paradero.EINVALID},
@@ -264,6 +273,64 @@ func testNoticesReachFollowers(t *testing.T, h AlertHarness) {
 	}
 	if as, total, err := s.FindAlerts(ctx, paradero.AlertFilter{UserID: users["none"].ID}); err != nil || total != 0 || len(as) != 0 {
 		t.Errorf("FindAlerts of a user told nothing = %+v, %d, %v", as, total, err)
+	}
+}
+
+// testNoticesReachCaseFollowers: a notice about a person reaches the
+// followers of every case that concerns the person through one of its
+// records, each user once, and only while they may see the case: who
+// manages cases, or a lawyer assigned to it.
+func testNoticesReachCaseFollowers(t *testing.T, h AlertHarness) {
+	s := h.Open(t)
+	cs, ok := s.(CaseStore)
+	if !ok {
+		t.Skip("the store keeps no cases")
+	}
+	f := newCaseFixture(t, cs)
+	r := f.recs
+	// Case a concerns the person {r0 r1 r2} through r1, and b the same
+	// person through r2 and the person {r3 r4} through r3.
+	a := f.newCase(t, paradero.CaseHabeas, "Habeas", r[1])
+	b := f.newCase(t, paradero.CaseRemoval, "Removal", r[2], r[3])
+	for _, as := range []struct{ c, u int64 }{{a.ID, f.lawyers[0].ID}, {b.ID, f.lawyers[0].ID}} {
+		if err := cs.AssignCaseLawyer(f.ctx, as.c, as.u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caseOf := func(c *paradero.Case) string { return fmt.Sprintf("case:%d", c.ID) }
+	// The documenter follows the person and both cases; the first lawyer
+	// both cases; the second lawyer, assigned to neither, case a.
+	follow(t, s, f.doc.ID, fmt.Sprintf("person:%d", f.personOf[r[0]]))
+	follow(t, s, f.doc.ID, caseOf(a))
+	follow(t, s, f.doc.ID, caseOf(b))
+	follow(t, s, f.lawyers[0].ID, caseOf(a))
+	follow(t, s, f.lawyers[0].ID, caseOf(b))
+	follow(t, s, f.lawyers[1].ID, caseOf(a))
+
+	gone := &paradero.Notice{Kind: paradero.AlertDisappearance, Change: "gone", At: alertT0, Locator: "ice-sim", WatchKey: "w0",
+		PersonID: f.personOf[r[0]], From: "EL VALLE", Detail: "not found 3 of 3 attempts"}
+	moved := transfer("w3", alertT0, "OTERO", "KROME")
+	moved.PersonID = f.personOf[r[3]]
+	alone := transfer("w5", alertT0, "OTERO", "KROME") // the person {r5}: in no case
+	alone.PersonID = f.personOf[r[5]]
+	if q := createNotices(t, s, gone, moved, alone); q != 4 {
+		t.Errorf("CreateNotices queued %d, want 4: gone to the documenter and the first lawyer, moved to both of them", q)
+	}
+	got := map[int64][]int64{}
+	for _, al := range fold(t, s, alertT0.Add(time.Minute), "email") {
+		for _, n := range al.Notices {
+			got[al.UserID] = append(got[al.UserID], n.ID)
+		}
+	}
+	want := map[int64][]int64{f.doc.ID: {gone.ID, moved.ID}, f.lawyers[0].ID: {gone.ID, moved.ID}}
+	for _, ids := range got {
+		slices.Sort(ids)
+	}
+	for _, ids := range want {
+		slices.Sort(ids)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("notices per user (-want +got):\n%s", d)
 	}
 }
 

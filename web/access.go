@@ -920,13 +920,12 @@ func (s *Server) findTracingRequestForChange(ctx context.Context, ref string) (*
 
 // Follows and alerts. Anyone who may see an object may follow it, and the
 // store lets only the roles paradero.CanFollow names follow at all:
-//   - a person, by the rule that shows its page to those who browse
-//     evidence (all of them see every person). When CanFollow lets lawyers
-//     follow the people of their cases, seePerson takes findPerson's case
-//     rule with it;
+//   - a person, by the rule of its page (findPerson): who browses evidence
+//     sees every person, a lawyer the people of their cases;
 //   - a facility or a watch entry, by who browses evidence (neither names
 //     anyone, but both lead to people);
-//   - a case, by who may see it: followCaseAccess is where cases hook in.
+//   - a case, by the rule of its page (loadCase): who manages cases sees
+//     every case, a lawyer the cases they are assigned to.
 //
 // A user sees, makes and removes only their own follows, and reads only
 // their own alerts; anyone else's answers as if it did not exist. Making
@@ -954,24 +953,35 @@ func actorUser(ctx context.Context) (*paradero.User, error) {
 	return u, nil
 }
 
-// seePerson returns the person if the actor may see it, without reading
-// its records (nothing is shown, so nothing is audited).
+// seePerson returns the person if the actor may see it (findPerson's
+// rule), without reading its records (nothing is shown, so nothing is
+// audited).
 func (s *Server) seePerson(ctx context.Context, id int64) (*paradero.Person, error) {
-	if err := require(ctx, permPersons); err != nil {
-		return nil, err
+	if !canReachPeople(ctx) {
+		return nil, notFoundError()
 	}
 	ps, ok := s.personService()
 	if !ok {
 		return nil, notFoundError()
 	}
 	p, err := ps.FindPersonByID(ctx, id)
-	return p, hide(err)
+	if err != nil {
+		return nil, hide(err)
+	}
+	if err := s.mayReadPerson(ctx, p.Records); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-// followCaseAccess decides who may follow case id: nobody yet. When the
-// store keeps cases, this is the rule of who may see one (the case's
-// page), and a case's notices reach its followers (paradero.FollowCase).
-func (s *Server) followCaseAccess(ctx context.Context, id int64) error { return notFoundError() }
+// followCaseAccess returns the not-found error unless the actor may see
+// case id (loadCase's rule, the case page's). Nothing is shown, so nothing
+// is audited. A notice about a person of the case reaches the case's
+// followers (paradero.FollowCase).
+func (s *Server) followCaseAccess(ctx context.Context, id int64) error {
+	_, _, err := s.loadCase(ctx, id)
+	return err
+}
 
 // mayFollow returns the not-found error unless the actor may see what
 // kind and object name.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"mime"
 	"net/http"
 	"net/url"
@@ -409,6 +410,7 @@ type caseData struct {
 	History    []*paradero.Change
 
 	CanEdit, CanManage, CanRecord bool
+	Follow                        *caseFollow // nil when the store keeps no follows
 	LawyerChoices                 []*paradero.User
 	Sources                       map[int64]*paradero.Source // the case's citable sources, for lawyers' choices
 
@@ -610,7 +612,34 @@ func (s *Server) caseView(r *http.Request, c *paradero.Case) (*caseData, error) 
 	if d.History, err = s.findCaseChanges(ctx, c.ID); err != nil {
 		return nil, err
 	}
+	if d.Follow, err = s.caseFollowOf(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// caseFollow is the case page's follow button: it posts to /follows
+// (target case:ID), and stopping posts to the follow's delete.
+type caseFollow struct {
+	Following *paradero.Follow
+	CanFollow bool
+}
+
+// caseFollowOf returns the follow panel of case id's page, nil when the
+// store keeps no follows.
+func (s *Server) caseFollowOf(ctx context.Context, id int64) (*caseFollow, error) {
+	fs, err := s.findFollows(ctx, paradero.FollowFilter{Kind: paradero.FollowCase, Object: strconv.FormatInt(id, 10)})
+	switch {
+	case paradero.ErrorCode(err) == paradero.EUNAVAILABLE:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	f := &caseFollow{CanFollow: paradero.CanFollow(paradero.ActorFromContext(ctx).Role, paradero.FollowCase)}
+	if len(fs) > 0 {
+		f.Following = fs[0]
+	}
+	return f, nil
 }
 
 // casePage shows a case.

@@ -14,7 +14,8 @@ import (
 
 // Follows: the person page follows and unfollows a person; the follows
 // page lists what the user follows, stops any of it, and follows a
-// facility or a watch entry by name (a case, once cases exist). Changes
+// facility or a watch entry by name; the case page follows its case by
+// posting "case:ID" to the follows page (caseFollowOf). Changes
 // then reach the user in the app (the alerts page), and by e-mail and
 // webhook where the watch is configured to send them (docs/watch.md).
 
