@@ -7,7 +7,7 @@
 #   docker build -t paradero .
 #   docker run -d -p 127.0.0.1:8080:8080 -v paradero-data:/data paradero
 
-FROM golang:1.26-bookworm AS build
+FROM golang:1.27-bookworm AS build
 WORKDIR /src
 # Modules first, so a change of source alone reuses this layer.
 COPY go.mod go.sum ./
