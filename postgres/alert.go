@@ -186,11 +186,20 @@ func (s *DB) CreateNotices(ctx context.Context, ns []*paradero.Notice) (int, err
 			kind, obj, _ := strings.Cut(subj, ":")
 			kinds, objects = append(kinds, kind), append(objects, obj)
 		}
+		// A lawyer hears of a person only while assigned to a case that
+		// concerns it: the rule of the person page.
 		tag, err := tx.Exec(ctx, `INSERT INTO alert_items (user_id, notice_id, created_at)
 			SELECT DISTINCT f.user_id, $1::bigint, $2::timestamptz FROM follows f JOIN unnest($3::text[], $4::text[]) AS s (kind, object)
 				ON f.kind = s.kind AND f.object = s.object
+			JOIN users u ON u.id = f.user_id
+			WHERE f.kind <> $5 OR u.role <> $6 OR EXISTS (
+				SELECT 1 FROM person_records pr
+				JOIN case_people cp ON cp.record_id = pr.record_id
+				JOIN case_lawyers cl ON cl.case_id = cp.case_id AND cl.user_id = f.user_id
+				WHERE pr.person_id = $7)
 			ORDER BY f.user_id
-			ON CONFLICT (user_id, notice_id) DO NOTHING`, n.ID, now, kinds, objects)
+			ON CONFLICT (user_id, notice_id) DO NOTHING`, n.ID, now, kinds, objects,
+			string(paradero.FollowPerson), string(paradero.RoleLawyer), n.PersonID)
 		if err != nil {
 			return 0, internal(op, err)
 		}

@@ -143,9 +143,18 @@ func (s *DB) CreateNotices(ctx context.Context, ns []*paradero.Notice) (int, err
 		}
 		for _, subj := range n.Subjects() {
 			kind, obj, _ := strings.Cut(subj, ":")
+			// A lawyer hears of a person only while assigned to a case
+			// that concerns it: the rule of the person page.
 			res, err := tx.ExecContext(ctx, `INSERT INTO alert_items (user_id, notice_id, created_at)
-				SELECT user_id, ?, ? FROM follows WHERE kind = ? AND object = ? ORDER BY user_id
-				ON CONFLICT (user_id, notice_id) DO NOTHING`, n.ID, now.UnixMicro(), kind, obj)
+				SELECT f.user_id, ?, ? FROM follows f JOIN users u ON u.id = f.user_id
+				WHERE f.kind = ? AND f.object = ? AND (f.kind <> ? OR u.role <> ? OR EXISTS (
+					SELECT 1 FROM person_records pr
+					JOIN case_people cp ON cp.record_id = pr.record_id
+					JOIN case_lawyers cl ON cl.case_id = cp.case_id AND cl.user_id = f.user_id
+					WHERE pr.person_id = ?))
+				ORDER BY f.user_id
+				ON CONFLICT (user_id, notice_id) DO NOTHING`, n.ID, now.UnixMicro(), kind, obj,
+				string(paradero.FollowPerson), string(paradero.RoleLawyer), n.PersonID)
 			if err != nil {
 				return 0, fmt.Errorf("%s: queue: %w", op, err)
 			}

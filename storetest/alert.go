@@ -306,6 +306,10 @@ func testNoticesReachCaseFollowers(t *testing.T, h AlertHarness) {
 	follow(t, s, f.lawyers[0].ID, caseOf(a))
 	follow(t, s, f.lawyers[0].ID, caseOf(b))
 	follow(t, s, f.lawyers[1].ID, caseOf(a))
+	// The second lawyer also follows the person of case a directly: while
+	// assigned to no case of that person, they may not see it, and hear
+	// nothing of it either way.
+	follow(t, s, f.lawyers[1].ID, fmt.Sprintf("person:%d", f.personOf[r[0]]))
 
 	gone := &paradero.Notice{Kind: paradero.AlertDisappearance, Change: "gone", At: alertT0, Locator: "ice-sim", WatchKey: "w0",
 		PersonID: f.personOf[r[0]], From: "EL VALLE", Detail: "not found 3 of 3 attempts"}
