@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -131,10 +132,30 @@ func (c *exportCommand) Run(ctx context.Context, args []string) error {
 		return usagef("cannot export %q: give dossier, reconciliation, flows or report", pos[0])
 	}
 	if *out != "" {
-		return os.WriteFile(*out, b.Bytes(), 0o600)
+		return writeOutput(*out, b.Bytes())
 	}
 	_, err = c.g.stdout.Write(b.Bytes())
 	return err
+}
+
+// writeOutput writes an export to path (--out) through a new file in the
+// same directory, renamed over path: the result is its owner's only
+// (0600: a dossier names people) whatever was there before, and a link
+// planted at path is replaced, never written through.
+func writeOutput(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // once renamed, there is nothing of that name to remove
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // dossierStore is what a dossier needs of the store.
