@@ -115,12 +115,15 @@ func (j *jsonlSource) parse() error {
 	dec := json.NewDecoder(bytes.NewReader(j.cur))
 	dec.UseNumber()
 	syntax := func(err error) error {
+		end := len(bytes.TrimRight(j.cur, "\r\n"))
 		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return j.errAt(int(se.Offset)-1, "invalid JSON: %v", se)
+		// A line that ends inside the object: io.ErrUnexpectedEOF from
+		// some Go releases, a syntax error at the end from others.
+		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF || (errors.As(err, &se) && int(se.Offset) >= end) {
+			return j.errAt(end, "invalid JSON: the object is not closed on this line")
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-			return j.errAt(len(bytes.TrimRight(j.cur, "\r\n")), "invalid JSON: the object is not closed on this line")
+		if se != nil {
+			return j.errAt(int(se.Offset)-1, "invalid JSON: %v", se)
 		}
 		return j.errAt(int(dec.InputOffset()), "invalid JSON: %v", err)
 	}
