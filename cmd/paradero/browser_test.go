@@ -191,6 +191,7 @@ func (b *browserRun) documenterSession(lang string, phone bool) {
 
 	b.searchAndPerson(lang, phone)
 	b.reconciliation(lang, phone)
+	b.workPages(lang, phone)
 	b.reviewDecision(lang)
 	b.importWithError(lang)
 
@@ -255,6 +256,26 @@ func (b *browserRun) reconciliation(lang string, phone bool) {
 }
 
 // reviewDecision decides the most uncertain pair of the queue.
+// workPages opens the documenter's lists of cases, tracing requests and
+// alerts: each in the page's language, none scrolling sideways on a phone.
+func (b *browserRun) workPages(lang string, phone bool) {
+	t := b.t
+	titles := map[string]map[string]string{
+		"es": {"cases": "Casos", "tracing": "Solicitudes de búsqueda", "alerts": "Alertas"},
+		"en": {"cases": "Cases", "tracing": "Tracing requests", "alerts": "Alerts"},
+	}[lang]
+	for _, page := range []string{"cases", "tracing", "alerts"} {
+		b.do(chromedp.Navigate(b.base+"/"+page), chromedp.WaitVisible(chromedp.CSS("h1")))
+		if got := b.text("h1"); got != titles[page] {
+			t.Errorf("/%s h1 = %q, want %q", page, got, titles[page])
+		}
+		b.screenshot(page)
+		if phone && !b.eval(`document.documentElement.scrollWidth <= window.innerWidth`) {
+			t.Errorf("/%s scrolls sideways on a phone", page)
+		}
+	}
+}
+
 func (b *browserRun) reviewDecision(lang string) {
 	t := b.t
 	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/review"]`)), chromedp.WaitVisible(chromedp.ID("queue")),
