@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paradero/paradero/postgres/pgtest"
 )
 
@@ -46,6 +47,10 @@ func binary(t *testing.T, args ...string) *exec.Cmd {
 type crashStore struct {
 	t     *testing.T
 	flags []string
+	// settle waits, after a kill, until the store has finished with the
+	// killed process: a PostgreSQL server may still be running (and even
+	// committing, if the COMMIT was sent) the dead client's transaction.
+	settle func()
 }
 
 func (s crashStore) args(args ...string) []string {
@@ -107,14 +112,43 @@ func writeList(t *testing.T, dir string, i, n int) string {
 // those of the whole imports alone), the earlier imports are all there, and
 // the ledger verifies.
 func TestImportSurvivesSIGKILL(t *testing.T) {
-	stores := map[string]func(t *testing.T) []string{
-		"embedded": func(t *testing.T) []string { return []string{"--data", filepath.Join(t.TempDir(), "data")} },
-		"postgresql": func(t *testing.T) []string {
-			return []string{"--data", t.TempDir(), "--database-url", pgtest.NewDatabase(t)}
+	stores := map[string]func(t *testing.T) crashStore{
+		"embedded": func(t *testing.T) crashStore {
+			return crashStore{t: t, flags: []string{"--data", filepath.Join(t.TempDir(), "data")}, settle: func() {}}
+		},
+		"postgresql": func(t *testing.T) crashStore {
+			url := pgtest.NewDatabase(t)
+			return crashStore{t: t, flags: []string{"--data", t.TempDir(), "--database-url", url}, settle: func() { pgSettle(t, url) }}
 		},
 	}
-	for name, flags := range stores {
-		t.Run(name, func(t *testing.T) { killImports(t, crashStore{t: t, flags: flags(t)}) })
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) { killImports(t, open(t)) })
+	}
+}
+
+// pgSettle waits until no other session is working in the database: the
+// backend of a killed client goes on until it notices, and a transaction
+// whose COMMIT it had received still commits — whole.
+func pgSettle(t *testing.T, url string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var busy int
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`).Scan(&busy); err != nil {
+			t.Fatal(err)
+		}
+		if busy == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions still busy 30 s after the kill", busy)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -161,6 +195,7 @@ func killImports(t *testing.T, s crashStore) {
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 			kills++
+			s.settle()
 		}
 		st := s.status()
 		switch {
