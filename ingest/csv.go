@@ -91,7 +91,7 @@ func (c *csvSource) readLine() (bool, error) {
 		b, err := c.br.ReadSlice('\n')
 		c.raw = append(c.raw, b...)
 		if len(c.raw) > MaxRowBytes {
-			return false, &Error{File: c.file, Line: c.startLine, Reason: fmt.Sprintf("row is longer than %d bytes (is a quote left open?)", MaxRowBytes)}
+			return false, &Error{File: c.file, Line: c.startLine, Code: "row_too_long", Args: []any{MaxRowBytes}, Reason: fmt.Sprintf("row is longer than %d bytes (is a quote left open?)", MaxRowBytes)}
 		}
 		if err == nil {
 			break
@@ -117,7 +117,7 @@ func (c *csvSource) readLine() (bool, error) {
 			if ch == 0 {
 				name = "NUL byte"
 			}
-			return false, c.errAt(start+i, "%s: this is not a text file, or it is damaged", name)
+			return false, coded(c.errAt(start+i, "%s: this is not a text file, or it is damaged", name), "not_text", name)
 		}
 	}
 	return true, nil
@@ -181,7 +181,7 @@ func (c *csvSource) parse() error {
 						return err
 					}
 					if !more {
-						return c.errAt(open, "quoted field is never closed (the quote opened here runs to the end of the file)")
+						return coded(c.errAt(open, "quoted field is never closed (the quote opened here runs to the end of the file)"), "unclosed_quote")
 					}
 					continue
 				}
@@ -200,7 +200,8 @@ func (c *csvSource) parse() error {
 				return nil
 			}
 			if c.raw[p] != c.delim {
-				return c.errAt(p, "unexpected %q after the closing quote of field %d (a quote inside a quoted field must be doubled)", c.raw[p], len(c.starts))
+				return coded(c.errAt(p, "unexpected %q after the closing quote of field %d (a quote inside a quoted field must be doubled)", c.raw[p], len(c.starts)),
+					"text_after_quote", string(rune(c.raw[p])), len(c.starts))
 			}
 			p++
 			continue

@@ -25,11 +25,17 @@ type Options struct {
 // the sheet column (A is 1). Line or Column is 0 when the error concerns the
 // whole file or row.
 //
+// Code names the reason for translation, with the Args its sentence takes
+// (error.go lists them); "" when the reason has no code. Reason is the
+// English sentence, for the command line and logs.
+//
 // Error wraps a paradero.Error with code EINVALID whose message is the whole
 // text, so paradero.ErrorCode and paradero.ErrorMessage work on it.
 type Error struct {
 	File         string
 	Line, Column int
+	Code         string
+	Args         []any
 	Reason       string
 }
 
@@ -103,7 +109,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Reader, error) {
 		return nil, &Error{File: file, Reason: "mapping: " + err.Error()}
 	}
 	if size <= 0 {
-		return nil, &Error{File: file, Reason: "empty file"}
+		return nil, &Error{File: file, Code: "empty_file", Reason: "empty file"}
 	}
 	head := make([]byte, min(size, 8<<10))
 	if n, err := r.ReadAt(head, 0); n < len(head) {
@@ -210,13 +216,13 @@ func detectFormat(file string, head []byte, want string) (string, error) {
 	isZip := bytes.HasPrefix(head, []byte("PK\x03\x04"))
 	switch {
 	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return "", &Error{File: file, Reason: "an Excel 97–2003 (.xls) or password-protected workbook: save it as XLSX without a password, or as CSV"}
+		return "", &Error{File: file, Code: "old_excel", Reason: "an Excel 97–2003 (.xls) or password-protected workbook: save it as XLSX without a password, or as CSV"}
 	case bytes.HasPrefix(head, []byte("%PDF")):
-		return "", &Error{File: file, Reason: "a PDF: Paradero imports lists as CSV, XLSX or JSON Lines (keep the PDF as a source, and extract its table to CSV)"}
+		return "", &Error{File: file, Code: "pdf", Reason: "a PDF: Paradero imports lists as CSV, XLSX or JSON Lines (keep the PDF as a source, and extract its table to CSV)"}
 	case ext == ".ods" || ext == ".numbers":
-		return "", &Error{File: file, Reason: fmt.Sprintf("%s files are not read: save the sheet as XLSX or CSV", ext)}
+		return "", &Error{File: file, Code: "sheet_format", Args: []any{ext}, Reason: fmt.Sprintf("%s files are not read: save the sheet as XLSX or CSV", ext)}
 	case ext == ".xls" && !isZip:
-		return "", &Error{File: file, Reason: "an Excel 97–2003 (.xls) workbook: save it as XLSX or CSV"}
+		return "", &Error{File: file, Code: "old_excel", Reason: "an Excel 97–2003 (.xls) workbook: save it as XLSX or CSV"}
 	}
 	if want != "" {
 		return want, nil
@@ -225,7 +231,7 @@ func detectFormat(file string, head []byte, want string) (string, error) {
 		return "xlsx", nil
 	}
 	if ext == ".xlsx" || ext == ".xlsm" {
-		return "", &Error{File: file, Reason: "named " + ext + " but not a workbook (an XLSX file is a zip archive)"}
+		return "", &Error{File: file, Code: "not_xlsx", Args: []any{ext}, Reason: "named " + ext + " but not a workbook (an XLSX file is a zip archive)"}
 	}
 	switch ext {
 	case ".jsonl", ".ndjson", ".json":
@@ -310,7 +316,7 @@ func (r *Reader) mapColumns(names []string) ([]Column, []target, error) {
 				what = fmt.Sprintf("extra field %q", x)
 			}
 			line, col := r.src.pos(i)
-			return nil, nil, &Error{File: r.file, Line: line, Column: col,
+			return nil, nil, &Error{File: r.file, Line: line, Column: col, Code: "same_field", Args: []any{cols[j].Name, c.Name, c.Key},
 				Reason: fmt.Sprintf("columns %q and %q both go to %s: say in the mapping file where each goes (or \"ignore\")", cols[j].Name, c.Name, what)}
 		}
 		owner[c.Key] = i
@@ -330,7 +336,7 @@ func (r *Reader) mapColumns(names []string) ([]Column, []target, error) {
 func (r *Reader) readHeader() error {
 	first, err := r.src.next()
 	if err == io.EOF {
-		return &Error{File: r.file, Reason: "empty file: no header row"}
+		return &Error{File: r.file, Code: "empty_file", Reason: "empty file: no header row"}
 	}
 	if err != nil {
 		return err
@@ -362,13 +368,13 @@ func (r *Reader) readHeader() error {
 	for i, n := range names {
 		line, col := r.src.pos(i)
 		if n == "" {
-			return &Error{File: r.file, Line: line, Column: col, Reason: fmt.Sprintf("column %d of the header has no name", i+1)}
+			return &Error{File: r.file, Line: line, Column: col, Code: "header_unnamed", Args: []any{i + 1}, Reason: fmt.Sprintf("column %d of the header has no name", i+1)}
 		}
 		if len(n) > 1024 {
-			return &Error{File: r.file, Line: line, Column: col, Reason: fmt.Sprintf("column %d of the header is %d bytes long: is the first row really a header?", i+1, len(n))}
+			return &Error{File: r.file, Line: line, Column: col, Code: "header_too_long", Args: []any{i + 1, len(n)}, Reason: fmt.Sprintf("column %d of the header is %d bytes long: is the first row really a header?", i+1, len(n))}
 		}
 		if j, dup := seen[n]; dup {
-			return &Error{File: r.file, Line: line, Column: col, Reason: fmt.Sprintf("columns %d and %d of the header are both named %q", j+1, i+1, n)}
+			return &Error{File: r.file, Line: line, Column: col, Code: "header_duplicate", Args: []any{j + 1, i + 1, n}, Reason: fmt.Sprintf("columns %d and %d of the header are both named %q", j+1, i+1, n)}
 		}
 		seen[n] = i
 	}
@@ -385,7 +391,7 @@ func (r *Reader) readHeader() error {
 			}
 		}
 		if !found {
-			return &Error{File: r.file, Line: r.headerLine, Reason: fmt.Sprintf("the mapping names column %q, which the header does not have", h)}
+			return &Error{File: r.file, Line: r.headerLine, Code: "mapping_column", Args: []any{h}, Reason: fmt.Sprintf("the mapping names column %q, which the header does not have", h)}
 		}
 	}
 	r.columns, r.targets = cols, targets
@@ -403,7 +409,7 @@ func (r *Reader) Next() (*paradero.Record, error) {
 	rec, err := r.next()
 	if err != nil {
 		if err == io.EOF && r.nrec == 0 {
-			err = &Error{File: r.file, Line: r.headerLine, Reason: "no records: the file has a header but no data rows"}
+			err = &Error{File: r.file, Line: r.headerLine, Code: "no_records", Reason: "no records: the file has a header but no data rows"}
 		}
 		r.err = err
 		return nil, err
@@ -443,7 +449,8 @@ func (r *Reader) next() (*paradero.Record, error) {
 			continue
 		}
 		if len(v) > paradero.MaxFieldBytes {
-			return nil, r.cellErr(rw, i, "the value is %d bytes long, over the limit of %d", len(v), paradero.MaxFieldBytes)
+			return nil, coded(r.cellErr(rw, i, "the value is %d bytes long, over the limit of %d", len(v), paradero.MaxFieldBytes),
+				"value_too_long", r.colName(rw, i), len(v), paradero.MaxFieldBytes)
 		}
 		if t.field < 0 {
 			rec.Extra = append(rec.Extra, paradero.Field{Name: t.extra, Value: v})
@@ -453,7 +460,7 @@ func (r *Reader) next() (*paradero.Record, error) {
 		if f.Date {
 			d, err := ParseDate(v, r.order)
 			if err != nil {
-				return nil, r.cellErr(rw, i, "%v", err)
+				return nil, coded(r.cellErr(rw, i, "%v", err), CodeBadDate, r.colName(rw, i), shorten(strings.TrimSpace(v)), err.Error())
 			}
 			if p := datePtr(rec, f.Key); p != nil {
 				*p = d
@@ -462,11 +469,11 @@ func (r *Reader) next() (*paradero.Record, error) {
 			v = d.String()
 		}
 		if err := f.Set(rec, v); err != nil {
-			return nil, r.cellErr(rw, i, "%s", paradero.ErrorMessage(err))
+			return nil, coded(r.cellErr(rw, i, "%s", paradero.ErrorMessage(err)), "bad_value", r.colName(rw, i), paradero.ErrorMessage(err))
 		}
 	}
 	if !rec.HasIdentity() {
-		return nil, &Error{File: r.file, Line: rw.line, Reason: "the row names no one: it has no name and no document number"}
+		return nil, &Error{File: r.file, Line: rw.line, Code: "no_identity", Reason: "the row names no one: it has no name and no document number"}
 	}
 	// What the source says of every row, where the row says nothing
 	// itself (checked by validate: assertion fields, ISO dates).
@@ -484,14 +491,18 @@ func (r *Reader) next() (*paradero.Record, error) {
 // cellErr is an error about value i of a row, naming its column.
 func (r *Reader) cellErr(rw row, i int, format string, args ...any) error {
 	line, col := r.src.pos(i)
-	name := ""
+	return &Error{File: r.file, Line: line, Column: col, Reason: fmt.Sprintf("column %q: ", r.colName(rw, i)) + fmt.Sprintf(format, args...)}
+}
+
+// colName is the name of the column of value i of a row.
+func (r *Reader) colName(rw row, i int) string {
 	switch {
 	case rw.names != nil:
-		name = rw.names[i]
+		return rw.names[i]
 	case i < len(r.columns):
-		name = r.columns[i].Name
+		return r.columns[i].Name
 	}
-	return &Error{File: r.file, Line: line, Column: col, Reason: fmt.Sprintf("column %q: ", name) + fmt.Sprintf(format, args...)}
+	return ""
 }
 
 // checkWidth accepts a row with more fields than the header only if the
@@ -504,14 +515,14 @@ func (r *Reader) checkWidth(rw row) error {
 		for i := w; i < n; i++ {
 			if !isBlank(rw.values[i]) {
 				line, col := r.src.pos(i)
-				return &Error{File: r.file, Line: line, Column: col,
+				return &Error{File: r.file, Line: line, Column: col, Code: "too_many_columns", Args: []any{n, w, i + 1},
 					Reason: fmt.Sprintf("the row has %s, the header %d: field %d has a value but no column", plural(n, "field"), w, i+1)}
 			}
 		}
 		return nil
 	}
 	if r.strictRows {
-		return &Error{File: r.file, Line: rw.line,
+		return &Error{File: r.file, Line: rw.line, Code: "too_few_columns", Args: []any{n, w},
 			Reason: fmt.Sprintf("the row has %s, the header %d (a missing separator, or a value split over two rows?)", plural(n, "field"), w)}
 	}
 	return nil
@@ -541,12 +552,13 @@ func (r *Reader) keyTargets(rw row) ([]target, error) {
 			continue
 		}
 		if j, dup := owner[k]; dup {
-			return nil, r.cellErr(rw, i, "keys %q and %q both go to %s: say in the mapping file where each goes", rw.names[j], n, k)
+			return nil, coded(r.cellErr(rw, i, "keys %q and %q both go to %s: say in the mapping file where each goes", rw.names[j], n, k),
+				"same_field", rw.names[j], n, k)
 		}
 		owner[k] = i
 		if x, ok := strings.CutPrefix(k, ExtraPrefix); ok {
 			if strings.TrimSpace(x) == "" {
-				return nil, r.cellErr(rw, i, "a key with an empty name")
+				return nil, coded(r.cellErr(rw, i, "a key with an empty name"), "empty_key", n)
 			}
 			targets[i] = target{field: -1, extra: x}
 			continue

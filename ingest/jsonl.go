@@ -55,7 +55,7 @@ func (j *jsonlSource) readLine() (bool, error) {
 		b, err := j.br.ReadSlice('\n')
 		j.cur = append(j.cur, b...)
 		if len(j.cur) > MaxRowBytes {
-			return false, &Error{File: j.file, Line: j.line, Reason: fmt.Sprintf("line is longer than %d bytes", MaxRowBytes)}
+			return false, &Error{File: j.file, Line: j.line, Code: "row_too_long", Args: []any{MaxRowBytes}, Reason: fmt.Sprintf("line is longer than %d bytes", MaxRowBytes)}
 		}
 		if err == nil {
 			break
@@ -75,7 +75,7 @@ func (j *jsonlSource) readLine() (bool, error) {
 	j.line++
 	for i, ch := range j.cur {
 		if ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r' {
-			return false, j.errAt(i, "control character 0x%02X: this is not a text file, or it is damaged", ch)
+			return false, coded(j.errAt(i, "control character 0x%02X: this is not a text file, or it is damaged", ch), "not_text", fmt.Sprintf("control character 0x%02X", ch))
 		}
 	}
 	return true, nil
@@ -120,12 +120,12 @@ func (j *jsonlSource) parse() error {
 		// A line that ends inside the object: io.ErrUnexpectedEOF from
 		// some Go releases, a syntax error at the end from others.
 		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF || (errors.As(err, &se) && int(se.Offset) >= end) {
-			return j.errAt(end, "invalid JSON: the object is not closed on this line")
+			return coded(j.errAt(end, "invalid JSON: the object is not closed on this line"), CodeUnclosedJSON)
 		}
 		if se != nil {
-			return j.errAt(int(se.Offset)-1, "invalid JSON: %v", se)
+			return coded(j.errAt(int(se.Offset)-1, "invalid JSON: %v", se), "bad_json", se.Error())
 		}
-		return j.errAt(int(dec.InputOffset()), "invalid JSON: %v", err)
+		return coded(j.errAt(int(dec.InputOffset()), "invalid JSON: %v", err), "bad_json", err.Error())
 	}
 	tok, err := dec.Token()
 	if err != nil {
@@ -133,9 +133,9 @@ func (j *jsonlSource) parse() error {
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		if d == '[' {
-			return j.errAt(0, "a JSON array: JSON Lines has one object per line")
+			return coded(j.errAt(0, "a JSON array: JSON Lines has one object per line"), "json_array")
 		}
-		return j.errAt(0, "not a JSON object: JSON Lines has one object per line")
+		return coded(j.errAt(0, "not a JSON object: JSON Lines has one object per line"), "not_json_object")
 	}
 	seen := make(map[string]bool)
 	for dec.More() {
@@ -146,7 +146,7 @@ func (j *jsonlSource) parse() error {
 		}
 		key := tok.(string)
 		if seen[key] {
-			return j.errAt(off, "key %q appears twice in the object", key)
+			return coded(j.errAt(off, "key %q appears twice in the object", key), "duplicate_key", key)
 		}
 		seen[key] = true
 		vOff := int(dec.InputOffset())
@@ -164,7 +164,7 @@ func (j *jsonlSource) parse() error {
 			v = fmt.Sprint(t)
 		case nil:
 		case json.Delim:
-			return j.errAt(vOff, "the value of %q is an %s: JSON Lines rows must be flat", key, map[json.Delim]string{'{': "object", '[': "array"}[t])
+			return coded(j.errAt(vOff, "the value of %q is an %s: JSON Lines rows must be flat", key, map[json.Delim]string{'{': "object", '[': "array"}[t]), "nested_value", key)
 		}
 		j.offs = append(j.offs, off)
 		j.names = append(j.names, key)
@@ -175,7 +175,7 @@ func (j *jsonlSource) parse() error {
 	}
 	end := int(dec.InputOffset())
 	if rest := bytes.TrimSpace(j.cur[end:]); len(rest) > 0 {
-		return j.errAt(end, "text after the object: JSON Lines has one object per line")
+		return coded(j.errAt(end, "text after the object: JSON Lines has one object per line"), "text_after_json")
 	}
 	return nil
 }

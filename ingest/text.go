@@ -102,10 +102,12 @@ func detectEncoding(file string, r io.ReaderAt, size int64) (textEncoding, error
 	if s.firstBad.line > 0 {
 		if s.firstMulti.line > 0 {
 			return textEncoding{}, &Error{File: file, Line: s.firstBad.line, Column: s.firstBad.col,
+				Code: "mixed_encoding", Args: []any{fmt.Sprintf("0x%02X", s.firstBadByte), s.firstMulti.line},
 				Reason: fmt.Sprintf("byte 0x%02X is not UTF-8, yet line %d is UTF-8: the file mixes encodings; convert it to UTF-8, or name its encoding in the mapping", s.firstBadByte, s.firstMulti.line)}
 		}
 		if s.undefined.line > 0 {
 			return textEncoding{}, &Error{File: file, Line: s.undefined.line, Column: s.undefined.col,
+				Code: "unknown_encoding", Args: []any{fmt.Sprintf("0x%02X", s.undefinedByte)},
 				Reason: fmt.Sprintf("byte 0x%02X is neither UTF-8 nor Windows-1252: unknown text encoding; convert the file to UTF-8, or name its encoding in the mapping", s.undefinedByte)}
 		}
 		return textEncoding{name: "windows-1252", dec: charmap.Windows1252}, nil
@@ -139,7 +141,7 @@ func (s *scanner) scan(b []byte, final bool) (int, error) {
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if c == 0 {
-				return i, &Error{File: s.file, Line: s.line, Column: s.col,
+				return i, &Error{File: s.file, Line: s.line, Column: s.col, Code: "nul_byte",
 					Reason: "NUL byte: this is not a text file (a spreadsheet saved as UTF-16 without a byte-order mark must name its encoding in the mapping)"}
 			}
 			if c == '\n' {
@@ -237,6 +239,7 @@ func scanUTF8(file string, r io.ReaderAt, size, skip int64) error {
 		}
 		if s.firstBad.line > 0 {
 			return &Error{File: file, Line: s.firstBad.line, Column: s.firstBad.col,
+				Code: "bad_utf8", Args: []any{fmt.Sprintf("0x%02X", s.firstBadByte)},
 				Reason: fmt.Sprintf("byte 0x%02X is not UTF-8, though the file starts with a UTF-8 byte-order mark", s.firstBadByte)}
 		}
 		carry = copy(buf, buf[used:end])

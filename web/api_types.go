@@ -313,7 +313,7 @@ type apiLineError struct {
 func lineErrorsJSON(es []lineError) []apiLineError {
 	out := make([]apiLineError, len(es))
 	for i, e := range es {
-		out[i] = apiLineError(e)
+		out[i] = apiLineError{Line: e.Line, Column: e.Column, Reason: e.Reason}
 	}
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/paradero/paradero"
 	"github.com/paradero/paradero/ingest"
+	"github.com/paradero/paradero/locale"
 )
 
 // Uploads are held in memory between the preview and the confirmation:
@@ -96,7 +97,32 @@ func (us *uploads) expire() {
 // lineError is one problem of a file, where it is.
 type lineError struct {
 	Line, Column int
+	Code         string // ingest.Error's, if any
+	Args         []any
 	Reason       string // as package ingest or the record's check words it, in English
+	Message      string // in the page's language; the Reason when English is all there is
+	English      bool   // the Message is the English Reason
+}
+
+func lineErrorOf(ie *ingest.Error) lineError {
+	return lineError{Line: ie.Line, Column: ie.Column, Code: ie.Code, Args: ie.Args, Reason: ie.Reason}
+}
+
+// wordErrors words each problem in p's language from its code
+// ("import.error.<code>"), or keeps its English reason for a code the
+// translations do not know.
+func wordErrors(p *locale.Printer, errs []lineError) {
+	for i := range errs {
+		e := &errs[i]
+		key := "import.error." + e.Code
+		if e.Code != "" {
+			if m := p.T(key, e.Args...); m != "["+key+"]" {
+				e.Message = m
+				continue
+			}
+		}
+		e.Message, e.English = e.Reason, p.Lang != "en"
+	}
 }
 
 // importPreview is what a file would import: its format, where each column
@@ -123,7 +149,7 @@ func preview(name string, data []byte) *importPreview {
 		}
 		var ie *ingest.Error
 		if errors.As(err, &ie) {
-			pv.Errors = append(pv.Errors, lineError{Line: ie.Line, Column: ie.Column, Reason: ie.Reason})
+			pv.Errors = append(pv.Errors, lineErrorOf(ie))
 			return
 		}
 		pv.Errors = append(pv.Errors, lineError{Line: line, Reason: paradero.ErrorMessage(err)})
@@ -243,6 +269,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Preview = pv
+	wordErrors(p, pv.Errors)
 	if len(pv.Errors) > 0 {
 		return s.render(w, r, http.StatusUnprocessableEntity, "import", p.T("import.title"), "import", d)
 	}
@@ -273,7 +300,8 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request) error {
 			d := s.importPageData(importForm{Kind: u.source.Kind, Title: u.source.Title})
 			d.Preview = &importPreview{Name: u.name, Size: int64(len(u.data))}
 			if ie != nil {
-				d.Preview.Errors = []lineError{{Line: ie.Line, Column: ie.Column, Reason: ie.Reason}}
+				d.Preview.Errors = []lineError{lineErrorOf(ie)}
+				wordErrors(p, d.Preview.Errors)
 			} else {
 				d.Error = "import.conflict"
 			}

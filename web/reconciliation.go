@@ -45,10 +45,11 @@ type estimateView struct {
 	NoInterval       bool
 	Model            string
 	Models, Excluded int
-	NoModel          bool // no model gives an estimate
-	Problem          bool // the chosen model has a numerical problem
-	Doubts           bool // the table's diagnostics found something
-	Details          []string
+	NoModel          bool     // no model gives an estimate
+	Problem          bool     // the chosen model has a numerical problem
+	Doubts           bool     // the table's diagnostics found something
+	Details          []string // package estimate's warnings, in English (the API's)
+	Warnings         []string // the same in the page's language
 	At               time.Time
 }
 
@@ -161,6 +162,10 @@ func (s *Server) estimatePanel(r *http.Request, rec *report.Reconciliation, d *r
 		return
 	}
 	d.Estimate = viewEstimate(res)
+	lang := stateOf(r.Context()).printer.Lang
+	for _, w := range d.Estimate.Details {
+		d.Estimate.Warnings = append(d.Estimate.Warnings, report.EstimateWarning(lang, w))
+	}
 }
 
 func viewEstimate(res *estimateResult) *estimateView {

@@ -146,6 +146,12 @@ func TestReconciliationPage(t *testing.T) {
 	if byID(doc, "estimate-warning") == nil {
 		t.Error("no warning although the lists share one person")
 	}
+	// Package estimate's own sentences are worded in the page's language
+	// (Spanish, the default), as in the exported report.
+	details := text(byID(doc, "estimate-details"))
+	if !strings.Contains(details, "solo tienen 1 personas en común") || strings.Contains(details, "in common") || strings.Contains(details, "(en inglés)") {
+		t.Errorf("estimate details are not in Spanish: %q", details)
+	}
 	if byID(doc, "estimate-pending") != nil {
 		t.Error("estimate still pending after the page waited for it")
 	}

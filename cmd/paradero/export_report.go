@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -119,7 +118,7 @@ func estimateSummary(r *estimate.Report, lang string) *report.EstimateSummary {
 		Lower: math.NaN(), Upper: math.NaN(), Criterion: strings.ToUpper(string(r.Criterion)),
 		Considered: len(r.Models), Excluded: r.Excluded}
 	for _, w := range r.Warnings {
-		s.Warnings = append(s.Warnings, warningIn(lang, w))
+		s.Warnings = append(s.Warnings, report.EstimateWarning(lang, w))
 	}
 	if r.Interval != nil {
 		s.Lower, s.Upper = r.Interval.Lower, r.Interval.Upper
@@ -147,51 +146,4 @@ func estimateSummary(r *estimate.Report, lang string) *report.EstimateSummary {
 			"Método: docs/estimate.md de Paradero, validado con el paquete Rcapture de R.", r.MaxOrder, crit, len(r.Models))
 	}
 	return s
-}
-
-// estimateWarningsEs words package estimate's warnings (estimate.Diagnose
-// and Estimate) in Spanish: each pattern matches one English sentence, and
-// its replacement reorders the captured names and figures.
-// TestEstimateWarningsInSpanish produces every one of them from real tables,
-// so a change of wording in estimate fails there, not in a report.
-func estimateWarningsEs() []struct {
-	re *regexp.Regexp
-	es string
-} {
-	return []struct {
-		re *regexp.Regexp
-		es string
-	}{
-		{regexp.MustCompile(`^List (.+) names nobody\.$`), "La lista $1 no nombra a nadie."},
-		{regexp.MustCompile(`^Lists (.+) and (.+) have nobody in common: what one says about the other cannot be checked\.$`),
-			"Las listas $1 y $2 no tienen a nadie en común: lo que una dice de la otra no puede comprobarse."},
-		{regexp.MustCompile(`^Lists (.+) and (.+) have only (\S+) people in common: too little overlap for a stable estimate\.$`),
-			"Las listas $1 y $2 solo tienen $3 personas en común: muy poco solapamiento para una estimación estable."},
-		{regexp.MustCompile(`^Everyone on list (.+) is also on list (.+): .+ may have been built from .+, and the two are not independent sources\.$`),
-			"Todas las personas de la lista $1 están también en la lista $2: $1 puede haberse hecho a partir de $2, y las dos no son fuentes independientes."},
-		{regexp.MustCompile(`^Only (\S+) of the (\S+) people are on more than one list: the estimate of those on no list rests on very little\.$`),
-			"Solo $1 de las $2 personas están en más de una lista: la estimación de las que no están en ninguna se apoya en muy poco."},
-		{regexp.MustCompile(`^(\d+) of the (\d+) combinations of lists have nobody: some models cannot be estimated and are left out\.$`),
-			"$1 de las $2 combinaciones de listas no tienen a nadie: algunos modelos no pueden estimarse y se excluyen."},
-		{regexp.MustCompile(`^(\d+) of (\d+) models were left out because the data cannot give them an estimate \(their estimate does not exist\)\.$`),
-			"Se excluyeron $1 de $2 modelos porque los datos no les permiten dar una estimación (su estimación no existe)."},
-		{regexp.MustCompile(`^No model gives an estimate: the lists overlap too little\.$`),
-			"Ningún modelo da una estimación: las listas se solapan demasiado poco."},
-		{regexp.MustCompile(`^The chosen model has a problem: (.+)\.$`), "El modelo elegido tiene un problema (en inglés): $1."},
-		{regexp.MustCompile(`^Interval: (.+)\.$`), "Intervalo (en inglés): $1."},
-	}
-}
-
-// warningIn words an estimate's warning in lang; one it does not know is
-// kept in English and says so.
-func warningIn(lang, w string) string {
-	if lang == "en" {
-		return w
-	}
-	for _, p := range estimateWarningsEs() {
-		if p.re.MatchString(w) {
-			return p.re.ReplaceAllString(w, p.es)
-		}
-	}
-	return "(en inglés) " + w
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/paradero/paradero"
-	"github.com/paradero/paradero/estimate"
 	"github.com/paradero/paradero/sqlite"
 )
 
@@ -117,60 +116,6 @@ func TestExportAggregateReportPDF(t *testing.T) {
 	}
 	if code, _, errs := c.run("export", "report", "--json"); code == 0 || !strings.Contains(errs, "not JSON") {
 		t.Errorf("export report --json: exit %d, %q; want a usage error", code, errs)
-	}
-}
-
-// TestEstimateWarningsInSpanish: every warning package estimate gives —
-// produced here from real tables, not copied — is worded in Spanish, so a
-// change of wording there fails here rather than leaving English in a
-// Spanish report.
-func TestEstimateWarningsInSpanish(t *testing.T) {
-	var ws []string
-	for _, counts := range [][]float64{
-		// C names nobody; A is inside B with only 3 in common; nothing to
-		// estimate with.
-		{0, 0, 50, 3, 0, 0, 0, 0},
-		// Sparse: models left out, and the chosen one has a problem.
-		{0, 30, 40, 5, 20, 0, 0, 0},
-	} {
-		tab, err := estimate.TableOf([]string{"roster", "manifest", "family-report"}, counts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := estimate.Estimate(t.Context(), tab, estimate.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws = append(ws, r.Warnings...)
-	}
-	covered := make(map[int]bool)
-	for _, w := range ws {
-		es := warningIn("es", w)
-		if strings.HasPrefix(es, "(en inglés)") || es == w {
-			t.Errorf("not worded in Spanish: %q", w)
-		}
-		for i, p := range estimateWarningsEs() {
-			if p.re.MatchString(w) {
-				covered[i] = true
-			}
-		}
-		if warningIn("en", w) != w {
-			t.Errorf("the English warning was changed: %q", w)
-		}
-	}
-	// Every pattern but the interval's note, which these tables do not
-	// raise, met a real warning.
-	for i, p := range estimateWarningsEs() {
-		if !covered[i] && !strings.HasPrefix(p.re.String(), "^Interval") {
-			t.Errorf("pattern %s met no warning", p.re)
-		}
-	}
-	if got, want := warningIn("es", "Everyone on list roster is also on list manifest: roster may have been built from manifest, and the two are not independent sources."),
-		"Todas las personas de la lista roster están también en la lista manifest: roster puede haberse hecho a partir de manifest, y las dos no son fuentes independientes."; got != want {
-		t.Errorf("warningIn = %q, want %q", got, want)
-	}
-	if got := warningIn("es", "Something new."); got != "(en inglés) Something new." {
-		t.Errorf("an unknown warning = %q", got)
 	}
 }
 
