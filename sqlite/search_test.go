@@ -180,3 +180,43 @@ func TestSearchDuringCatchUp(t *testing.T) {
 		t.Fatalf("search after the catch-up: %+v, %v; want both hits, nothing pending", res, err)
 	}
 }
+
+// TestSearchScatteredCandidates: a rare word's records at both ends of a
+// store, with a common word's records between them, are checked against
+// the common word one by one rather than by reading it all between them,
+// and are found just the same, each for its best reason; records found
+// next to each other are found by reading on along the index.
+func TestSearchScatteredCandidates(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	recs := []*paradero.Record{{FullName: "José Zambrano"}, {FullName: "Pepe Zambrano Rivas"}}
+	for i := range paradero.MaxSearchScan + 100 {
+		recs = append(recs, &paradero.Record{FullName: fmt.Sprintf("José Pérez %d", i)})
+	}
+	recs = append(recs, &paradero.Record{FullName: "Josue Zambrano"}, &paradero.Record{FullName: "Hosé Zambrano"})
+	importRecords(t, db, "scattered", recs...)
+	label := map[int64]string{recs[0].ID: "jose", recs[1].ID: "pepe", recs[len(recs)-2].ID: "josue", recs[len(recs)-1].ID: "hose"}
+	for _, tc := range []struct{ q, want string }{
+		{"jose zambrano", "jose:name/exact,name/exact pepe:name/nickname,name/exact josue:name/typo,name/exact hose:name/typo,name/exact"},
+		{"zambrano rivas", "pepe:name/exact,name/exact"},
+	} {
+		res, err := db.SearchRecords(t.Context(), paradero.SearchQuery{Name: tc.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Hits {
+			var rs []string
+			for _, m := range h.Reasons {
+				rs = append(rs, m.Field+"/"+string(m.Kind))
+			}
+			got = append(got, label[h.RecordID]+":"+strings.Join(rs, ","))
+		}
+		if g := strings.Join(got, " "); g != tc.want || res.Truncated {
+			t.Errorf("search %q = %q (truncated %v), want %q", tc.q, g, res.Truncated, tc.want)
+		}
+	}
+}
