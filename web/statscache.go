@@ -22,6 +22,7 @@ type statsCache struct {
 	st         *paradero.Status
 	byKind     map[paradero.SourceKind]int
 	refreshing bool
+	gen        int // bumped by forget: a count begun before it is not kept
 }
 
 // get returns counts no older than statsTTL (or older ones while another
@@ -35,6 +36,7 @@ func (c *statsCache) get(ctx context.Context, now time.Time,
 		return st, byKind, nil
 	}
 	c.refreshing = true
+	gen := c.gen
 	c.mu.Unlock()
 
 	st, byKind, err := compute(ctx)
@@ -45,7 +47,9 @@ func (c *statsCache) get(ctx context.Context, now time.Time,
 	if err != nil {
 		return nil, nil, err
 	}
-	c.st, c.byKind, c.at = st, byKind, now
+	if gen == c.gen {
+		c.st, c.byKind, c.at = st, byKind, now
+	}
 	return st, byKind, nil
 }
 
@@ -54,5 +58,6 @@ func (c *statsCache) get(ctx context.Context, now time.Time,
 func (c *statsCache) forget() {
 	c.mu.Lock()
 	c.st = nil
+	c.gen++
 	c.mu.Unlock()
 }
