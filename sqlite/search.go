@@ -463,8 +463,8 @@ func (s *DB) SearchRecords(ctx context.Context, q paradero.SearchQuery) (*parade
 		if err != nil {
 			return nil, err
 		}
-	} else if err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM records WHERE id > (SELECT last_record FROM search_state WHERE id = 1))`).Scan(&pending); err != nil {
+	} else if err := s.db.QueryRowContext(ctx,
+		`SELECT count(*) FROM records WHERE id > (SELECT last_record FROM search_state WHERE id = 1)`).Scan(&pending); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	crits, err := s.criteria(ctx, q)

@@ -1392,54 +1392,50 @@ func (s *Server) manageCase(ctx context.Context, id int64) (paradero.CaseService
 	return cs, err
 }
 
+// changeCase applies change to a case the actor manages and audits it as
+// action; change returns the store's error as the caller should see it.
+func (s *Server) changeCase(ctx context.Context, caseID int64, action string, change func(paradero.CaseService) error) error {
+	cs, err := s.manageCase(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if err := change(cs); err != nil {
+		return err
+	}
+	return s.audit(ctx, action, objectID("case", caseID))
+}
+
 // addCasePerson links the person of record recordID to a case: a change
 // of who may see whom, audited as such.
 func (s *Server) addCasePerson(ctx context.Context, caseID, recordID int64) (*paradero.CasePerson, error) {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return nil, err
-	}
 	p := &paradero.CasePerson{RecordID: recordID}
-	if err := cs.AddCasePerson(ctx, caseID, p); err != nil {
+	if err := s.changeCase(ctx, caseID, paradero.AuditCaseAccess, func(cs paradero.CaseService) error {
+		return cs.AddCasePerson(ctx, caseID, p)
+	}); err != nil {
 		return nil, err
 	}
-	return p, s.audit(ctx, paradero.AuditCaseAccess, objectID("case", caseID))
+	return p, nil
 }
 
 // removeCasePerson unlinks a record's person from a case, audited.
 func (s *Server) removeCasePerson(ctx context.Context, caseID, recordID int64) error {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if err := cs.RemoveCasePerson(ctx, caseID, recordID); err != nil {
-		return hide(err)
-	}
-	return s.audit(ctx, paradero.AuditCaseAccess, objectID("case", caseID))
+	return s.changeCase(ctx, caseID, paradero.AuditCaseAccess, func(cs paradero.CaseService) error {
+		return hide(cs.RemoveCasePerson(ctx, caseID, recordID))
+	})
 }
 
 // assignCaseLawyer assigns a lawyer to a case, audited.
 func (s *Server) assignCaseLawyer(ctx context.Context, caseID, userID int64) error {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if err := cs.AssignCaseLawyer(ctx, caseID, userID); err != nil {
-		return err
-	}
-	return s.audit(ctx, paradero.AuditCaseAccess, objectID("case", caseID))
+	return s.changeCase(ctx, caseID, paradero.AuditCaseAccess, func(cs paradero.CaseService) error {
+		return cs.AssignCaseLawyer(ctx, caseID, userID)
+	})
 }
 
 // unassignCaseLawyer removes a lawyer from a case, audited.
 func (s *Server) unassignCaseLawyer(ctx context.Context, caseID, userID int64) error {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if err := cs.UnassignCaseLawyer(ctx, caseID, userID); err != nil {
-		return hide(err)
-	}
-	return s.audit(ctx, paradero.AuditCaseAccess, objectID("case", caseID))
+	return s.changeCase(ctx, caseID, paradero.AuditCaseAccess, func(cs paradero.CaseService) error {
+		return hide(cs.UnassignCaseLawyer(ctx, caseID, userID))
+	})
 }
 
 // findLawyers returns the accounts a case may be assigned to, for who
@@ -1608,26 +1604,16 @@ func (s *Server) updateCourtOrder(ctx context.Context, caseID, id int64, upd par
 
 // addCaseDocument cites a source in support of a case.
 func (s *Server) addCaseDocument(ctx context.Context, caseID int64, d *paradero.CaseDocument) error {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if err := cs.AddCaseDocument(ctx, caseID, d); err != nil {
-		return err
-	}
-	return s.audit(ctx, paradero.AuditCaseUpdate, objectID("case", caseID))
+	return s.changeCase(ctx, caseID, paradero.AuditCaseUpdate, func(cs paradero.CaseService) error {
+		return cs.AddCaseDocument(ctx, caseID, d)
+	})
 }
 
 // removeCaseDocument removes a source's citation from a case.
 func (s *Server) removeCaseDocument(ctx context.Context, caseID, sourceID int64) error {
-	cs, err := s.manageCase(ctx, caseID)
-	if err != nil {
-		return err
-	}
-	if err := cs.RemoveCaseDocument(ctx, caseID, sourceID); err != nil {
-		return hide(err)
-	}
-	return s.audit(ctx, paradero.AuditCaseUpdate, objectID("case", caseID))
+	return s.changeCase(ctx, caseID, paradero.AuditCaseUpdate, func(cs paradero.CaseService) error {
+		return hide(cs.RemoveCaseDocument(ctx, caseID, sourceID))
+	})
 }
 
 // findSourcesByID reads sources the caller may show (cited by a case or a
